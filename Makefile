@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# edgeward build: bpf/*.bpf.c -> .bpf.o -> .skel.h -> user objects, all into build/.
+# Variables: CLANG, BPFTOOL, CC, V=1 (show commands).
+
+CLANG	?= clang
+BPFTOOL	?= bpftool
+CC	?= gcc
+ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine)
+B	:= build
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARN	:= -Wall -Wextra -Werror
+CFLAGS	?= -O2 -g
+CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(B)
+PKGS	:= libbpf jansson yaml-0.1
+LDLIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lyaml) -lelf -lz -lm
+BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Wno-unused-function -I$(ARCH_INC) -Iinclude -Ibpf -mcpu=v3
+
+BPF_SRC	:= $(wildcard bpf/*.bpf.c)
+BPF_OBJ	:= $(patsubst bpf/%.bpf.c,$(B)/%.bpf.o,$(BPF_SRC))
+SKELS	:= $(patsubst bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRC))
+HDRS	:= $(wildcard include/edgeward/*.h bpf/lib/*.h user/lib/*.h)
+
+LIB_SRC	:= $(wildcard user/lib/*.c)
+LIB_OBJ	:= $(patsubst user/lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
+LIB	:= $(B)/libedgeward.a
+
+CTL_SRC	:= $(wildcard user/edgewardctl/*.c)
+CTL_OBJ	:= $(patsubst user/edgewardctl/%.c,$(B)/edgewardctl/%.o,$(CTL_SRC))
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+BPFT_SRC := $(wildcard tests/bpf/test_*.c)
+BPFT_BIN := $(patsubst tests/bpf/%.c,$(B)/tests/bpf/%,$(BPFT_SRC))
+BPFT_COMMON := $(wildcard tests/bpf/lib/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,$(B)/tests/fuzz/%,$(FUZZ_SRC))
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
+
+.PHONY: all deps test test-unit demo bench clean install format
+.DELETE_ON_ERROR:
+
+all: $(BPF_OBJ) $(SKELS) $(B)/edgewardctl
+
+deps:
+	$(Q)./scripts/install-deps.sh
+
+$(B)/%.bpf.o: bpf/%.bpf.c $(HDRS) | $(B)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(B)/%.skel.h: $(B)/%.bpf.o
+	$(call msg,SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*) > $@
+
+$(B)/lib/%.o: user/lib/%.c $(HDRS) $(SKELS) | $(B)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/edgewardctl/%.o: user/edgewardctl/%.c $(HDRS) $(SKELS) | $(B)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/edgewardctl -c $< -o $@
+
+$(B)/edgewardctl: $(CTL_OBJ) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) $(LIB) $(LDLIBS)
+
+$(B)/tests/unit/%: tests/unit/%.c $(LIB) $(HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+
+$(B)/tests/bpf/%: tests/bpf/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS) $(wildcard tests/bpf/lib/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -o $@ $< $(BPFT_COMMON) $(LIB) $(LDLIBS)
+
+$(B)/tests/fuzz/%: tests/fuzz/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -o $@ $< $(BPFT_COMMON) $(LIB) $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -o $@ $< $(BPFT_COMMON) $(LIB) $(LDLIBS)
+
+$(B):
+	$(Q)mkdir -p $(B)
+
+tests-build: all $(UNIT_BIN) $(BPFT_BIN) $(FUZZ_BIN)
+
+# Unit tests need no privileges; the rest need root (BPF, namespaces).
+test-unit: $(UNIT_BIN)
+	$(Q)./scripts/run-tests.sh unit
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)./scripts/run-tests.sh all
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/demo.sh
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all $(BENCH_BIN)
+	$(Q)./scripts/bench.sh
+
+format:
+	clang-format -i $(wildcard bpf/*.c bpf/lib/*.h include/edgeward/*.h user/*/*.c user/*/*.h)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Blocklist: CIDR rules with expiry, reason and hit counter, for IPv4 and IPv6.
+ *
+ * A single LPM trie costs ~1.5 us per lookup with 1M random prefixes (one
+ * cache miss per trie level). Instead each rule lives in a hash keyed by
+ * (prefix length, masked address), and small summaries say which prefix
+ * lengths can match a given address, so a lookup is one or two summary
+ * probes plus one hash probe per candidate length, longest first:
+ *
+ *   IPv4  ew_bl4_m16[addr >> 16]  ARRAY, bit L (0..23) set when a rule of length
+ *                                 L covers (L < 16) or lies inside (16..23) the /16;
+ *                                 EW_M16_HAS_LONG when rules of length >= 24 lie inside.
+ *         ew_bl4_m24[addr >> 8]   HASH, bit (L - 24) for rules of length 24..32 in the /24.
+ *   IPv6  ew_bl6_short[0]         ARRAY, bit L for rules of length 0..31 (rare).
+ *         ew_bl6_m32[addr >> 96]  HASH, bit (L - 32) of a 128-bit mask for lengths 32..128
+ *                                 (bits 0..63 in lo, 64..96 in hi).
+ *
+ * Writers keep the order "rule first, then summary bit" on insert and
+ * "summary bit first, then rule" on delete, so a reader never sees a bit
+ * without its rule and at worst misses a rule being added or removed.
+ */
+#ifndef EDGEWARD_BLOCKLIST_H
+#define EDGEWARD_BLOCKLIST_H
+
+#define EW_BL4_MAX	(1U << 21)	/* 2M IPv4 rules (the issue asks >= 1M) */
+#define EW_BL6_MAX	(1U << 19)	/* 512k IPv6 rules (>= 256k) */
+#define EW_BL4_M24_MAX	(1U << 21)	/* at most one summary per /24 holding rules */
+#define EW_BL6_M32_MAX	(1U << 19)
+#define EW_REASONS_MAX	4096
+
+#define EW_M16_HAS_LONG (1U << 31)
+
+struct ew_bl4_key {
+	__u32 prefixlen;	/* 0..32 */
+	__u32 addr;		/* network byte order, host bits zero */
+};
+_Static_assert(sizeof(struct ew_bl4_key) == 8, "ew_bl4_key ABI");
+
+struct ew_bl6_key {
+	__u32 prefixlen;	/* 0..128 */
+	__u8 addr[16];		/* network byte order, host bits zero */
+};
+_Static_assert(sizeof(struct ew_bl6_key) == 20, "ew_bl6_key ABI");
+
+/* Who put the rule there: kept so that a policy apply replaces only its own. */
+enum ew_origin {
+	EW_ORIGIN_MANUAL = 0,	/* edgewardctl block add */
+	EW_ORIGIN_IMPORT = 1,	/* edgewardctl block import */
+	EW_ORIGIN_POLICY = 2,	/* the block: section of a policy file */
+	EW_ORIGIN_AUTO = 3,	/* response engine */
+	EW_ORIGIN_FLEET = 4,	/* another server, through PostgreSQL */
+	EW_ORIGIN_COUNT
+};
+
+struct ew_block {
+	__u64 expires_ns;	/* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns); 0 = never */
+	__u64 hits;		/* packets dropped by this rule, atomic add */
+	__u32 added_unix;	/* wall-clock seconds when added */
+	__u32 reason_id;	/* key into ew_bl_reasons; 0 = none */
+	__u8 origin;		/* enum ew_origin */
+	__u8 pad[7];
+};
+_Static_assert(sizeof(struct ew_block) == 32, "ew_block ABI");
+
+struct ew_bl6_mask {
+	__u64 lo;		/* bit i: prefix length 32 + i, i in 0..63 */
+	__u64 hi;		/* bit i: prefix length 96 + i, i in 0..32 */
+};
+_Static_assert(sizeof(struct ew_bl6_mask) == 16, "ew_bl6_mask ABI");
+
+/* ew_bl_reasons: reason_id -> text, deduplicated (many rules share one reason). */
+#define EW_REASON_TEXT_LEN 64
+struct ew_reason_text {
+	char text[EW_REASON_TEXT_LEN];	/* NUL-terminated */
+};
+_Static_assert(sizeof(struct ew_reason_text) == 64, "ew_reason_text ABI");
+
+#endif
