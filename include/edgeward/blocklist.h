@@ -8,13 +8,19 @@
  * lengths can match a given address, so a lookup is one or two summary
  * probes plus one hash probe per candidate length, longest first:
  *
- *   IPv4  ew_bl4_m16[addr >> 16]  ARRAY, bit L (0..23) set when a rule of length
- *                                 L covers (L < 16) or lies inside (16..23) the /16;
+ *   IPv4  ew_bl4_m16[addr >> 16]  ARRAY, bit (23 - L) set when a rule of length L (0..23)
+ *                                 covers (L < 16) or lies inside (16..23) the /16;
  *                                 EW_M16_HAS_LONG when rules of length >= 24 lie inside.
- *         ew_bl4_m24[addr >> 8]   HASH, bit (L - 24) for rules of length 24..32 in the /24.
- *   IPv6  ew_bl6_short[0]         ARRAY, bit L for rules of length 0..31 (rare).
- *         ew_bl6_m32[addr >> 96]  HASH, bit (L - 32) of a 128-bit mask for lengths 32..128
- *                                 (bits 0..63 in lo, 64..96 in hi).
+ *         ew_bl4_m24[addr >> 8]   HASH, bit (32 - L) for rules of length L 24..32 in the /24.
+ *   IPv6  ew_bl6_short[0]         ARRAY, bit (31 - L) for rules of length L 0..31 (rare).
+ *         ew_bl6_m32[addr >> 96]  HASH: in `mid` bit (64 - L) for L 32..64, in `low`
+ *                                 bit (128 - L) for L 65..128.
+ *
+ * Bit 0 is always the longest length, so the datapath walks candidates
+ * longest first by isolating the lowest set bit (x & -x), branch-free.
+ *
+ * Summary keys are host-byte-order integers: m16 index = ntohl(addr) >> 16,
+ * m24 key = ntohl(addr) >> 8, m32 key = ntohl(first 32 bits of the IPv6 address).
  *
  * Writers keep the order "rule first, then summary bit" on insert and
  * "summary bit first, then rule" on delete, so a reader never sees a bit
@@ -64,8 +70,8 @@ struct ew_block {
 _Static_assert(sizeof(struct ew_block) == 32, "ew_block ABI");
 
 struct ew_bl6_mask {
-	__u64 lo;		/* bit i: prefix length 32 + i, i in 0..63 */
-	__u64 hi;		/* bit i: prefix length 96 + i, i in 0..32 */
+	__u64 low;		/* bit (128 - L): prefix lengths 65..128 */
+	__u64 mid;		/* bit (64 - L): prefix lengths 32..64 */
 };
 _Static_assert(sizeof(struct ew_bl6_mask) == 16, "ew_bl6_mask ABI");
 

@@ -142,6 +142,6 @@ struct ew_rl_state {
 };
 _Static_assert(sizeof(struct ew_rl_state) == 16, "ew_rl_state ABI");
 
-#define EW_RL_STATE_MAX (1U << 20)
+#define EW_RL_STATE_MAX (1U << 18)	/* 256k sources per box; LRU evicts the oldest */
 
 #endif

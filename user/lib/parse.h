@@ -31,7 +31,7 @@ struct ew_cidr {
  * ("10.1"), no hex or octal, no spaces, no zone ids, prefix "/N" decimal
  * without sign or leading zeros and within the family's range.
  * Returns 0, 1 (host bits were set and cleared: EW_CIDR_CANON only, the
- * caller warns) or -EINVAL.
+ * caller warns; err then holds the warning text) or -EINVAL.
  */
 int ew_cidr_parse(const char *s, unsigned int flags, struct ew_cidr *out, char *err, size_t errlen);
 /* Canonical text, always with "/N". Returns the length or -ENOSPC. */
@@ -81,10 +81,24 @@ int ew_portspec_format(const struct ew_portspec *p, char *buf, size_t len);
 int ew_portlist_parse(const char *s, int default_proto, struct ew_portspec **out, size_t *n,
 		      char *err, size_t errlen);
 const char *ew_proto_name(int proto_idx);
+/* "tcp", "udp", "icmp", "icmpv6" (case-insensitive) to enum ew_proto_idx, or -EINVAL. */
+int ew_proto_parse(const char *s);
+
+/* A decimal number in min..max: digits only, no sign, spaces or leading zeros. */
+int ew_u64_parse(const char *s, uint64_t min, uint64_t max, uint64_t *out, char *err,
+		 size_t errlen);
+
+/*
+ * Untrusted text for a message: in double quotes, non-printable bytes, quotes
+ * and backslashes as \xNN, cut after 48 bytes. Returns buf.
+ */
+#define EW_QUOTE_LEN 208
+const char *ew_quote(const char *s, char *buf, size_t len);
 
 /* Names of drop reasons and origins, for output and for parsing filters. */
 const char *ew_reason_name(int reason);	/* "blocklist", "acl", ...; "reason-N" if unknown */
 const char *ew_origin_name(int origin);	/* "manual", "import", "policy", "auto", "fleet" */
 int ew_origin_parse(const char *s);		/* -EINVAL if unknown */
+int ew_reason_parse(const char *s);		/* enum ew_reason, -EINVAL if unknown */
 
 #endif
