@@ -8,7 +8,7 @@ PKGS="make gcc clang llvm pkg-config libc6-dev linux-libc-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libyaml-dev libjansson-dev libcmocka-dev
 iproute2 ethtool iputils-ping netcat-openbsd procps util-linux kmod
-xdp-tools ipset iptables nftables"
+xdp-tools ipset iptables nftables hping3 socat python3"
 
 missing=""
 for p in $PKGS; do
