@@ -37,43 +37,61 @@ static __always_inline int ew_short(const struct ew_pkt *p, int reason)
 
 /*
  * IPv4 options: drop loose/strict source routing (LSRR 0x83, SSRR 0x89) and
- * malformed option framing. A global function is verified once, not once per
- * caller path, which keeps the 40-iteration walk cheap for the verifier.
- * Returns EW_R_PASS, EW_R_SRCROUTE or EW_R_BAD_IP4.
+ * malformed option framing. The walk runs in bpf_loop over a copy of the
+ * (at most 40) option bytes, so the verifier checks one step once instead of
+ * every path through 40 iterations.
  */
+struct ew_opt_walk {
+	__u8 buf[40];
+	__u32 off;
+	__u32 len;
+	int result;
+};
+
+static long ew_opt_step(__u64 i, void *vw)
+{
+	struct ew_opt_walk *w = vw;
+	__u32 off = w->off, len;
+	__u8 type;
+
+	(void)i;
+	if (off >= w->len || off >= sizeof(w->buf))
+		return 1;
+	type = w->buf[off];
+	if (type == 0)		/* end of option list */
+		return 1;
+	if (type == 1) {	/* no-op */
+		w->off = off + 1;
+		return 0;
+	}
+	if (off + 1 >= w->len || off + 1 >= sizeof(w->buf)) {
+		w->result = EW_R_BAD_IP4;
+		return 1;
+	}
+	len = w->buf[off + 1];
+	if (len < 2 || off + len > w->len) {
+		w->result = EW_R_BAD_IP4;
+		return 1;
+	}
+	if (type == 0x83 || type == 0x89) {
+		w->result = EW_R_SRCROUTE;
+		return 1;
+	}
+	w->off = off + len;
+	return 0;
+}
+
+/* Returns EW_R_PASS, EW_R_SRCROUTE or EW_R_BAD_IP4. */
 __noinline int ew_ip4_options(struct xdp_md *ctx, __u32 opt_off, __u32 opt_len)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 off = 0;
+	struct ew_opt_walk w = { .len = opt_len, .result = EW_R_PASS };
 
-	if (opt_off > 1500 || opt_len > 40)
+	if (opt_len == 0 || opt_len > sizeof(w.buf))
 		return EW_R_BAD_IP4;
-	for (int i = 0; i < 40; i++) {
-		__u8 *o = data + opt_off + off;
-		__u8 type, len;
-
-		if (off >= opt_len)
-			break;
-		if ((void *)(o + 1) > data_end)
-			return EW_R_BAD_IP4;
-		type = o[0];
-		if (type == 0)		/* end of option list */
-			break;
-		if (type == 1) {	/* no-op */
-			off++;
-			continue;
-		}
-		if ((void *)(o + 2) > data_end || off + 2 > opt_len)
-			return EW_R_BAD_IP4;
-		len = o[1];
-		if (len < 2 || off + len > opt_len)
-			return EW_R_BAD_IP4;
-		if (type == 0x83 || type == 0x89)
-			return EW_R_SRCROUTE;
-		off += len;
-	}
-	return EW_R_PASS;
+	if (bpf_xdp_load_bytes(ctx, opt_off, w.buf, opt_len))
+		return EW_R_BAD_IP4;
+	bpf_loop(sizeof(w.buf), ew_opt_step, &w, 0);
+	return w.result;
 }
 
 static __always_inline int ew_parse_l4(struct ew_cur *c, struct ew_pkt *p, void *l4)
