@@ -28,7 +28,8 @@
 #define QUOTE_LEN EW_QUOTE_LEN
 _Static_assert(EW_QUOTE_LEN >= QUOTE_MAX * 4 + 8, "EW_QUOTE_LEN holds a quoted word");
 
-static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -166,10 +167,11 @@ static int check_v4(const char *a, const char *in, char *err, size_t errlen)
 			break;
 		p++;
 	}
-	if (groups != 4)
-		return fail(err, errlen,
-			    "%s: expected four decimal octets (shorthand like 10.1 is not accepted)",
+	if (groups < 4)
+		return fail(err, errlen, "%s: expected four decimal octets (not shorthand)",
 			    ew_quote(in, q, sizeof(q)));
+	if (groups > 4)
+		return fail(err, errlen, "%s: more than four octets", ew_quote(in, q, sizeof(q)));
 	return 0;
 }
 
@@ -370,12 +372,14 @@ int ew_duration_parse(const char *s, uint64_t *out_ns, char *err, size_t errlen)
 			n++;
 		r = dec_parse(p, n, UINT64_MAX, &v);
 		if (r == -EDOM)
-			return fail(err, errlen, "%s: leading zero in a number", ew_quote(s, q, sizeof(q)));
+			return fail(err, errlen, "%s: leading zero in a number",
+				    ew_quote(s, q, sizeof(q)));
 		if (r == -ERANGE)
-			return fail(err, errlen, "%s: duration too long", ew_quote(s, q, sizeof(q)));
+			return fail(err, errlen, "%s: duration too long",
+				    ew_quote(s, q, sizeof(q)));
 		if (r)
-			return fail(err, errlen, "%s: not a duration (%s)", ew_quote(s, q, sizeof(q)),
-				    hint);
+			return fail(err, errlen, "%s: not a duration (%s)",
+				    ew_quote(s, q, sizeof(q)), hint);
 		if (!p[n])
 			return fail(err, errlen, "%s: missing unit after %.*s (s, m, h, d or w)",
 				    ew_quote(s, q, sizeof(q)), (int)n, p);
@@ -391,7 +395,8 @@ int ew_duration_parse(const char *s, uint64_t *out_ns, char *err, size_t errlen)
 				    ew_quote(s, q, sizeof(q)));
 		ns = dur_units[u].s * NS_PER_S;
 		if (v > UINT64_MAX / ns || v * ns > UINT64_MAX - total)
-			return fail(err, errlen, "%s: duration too long", ew_quote(s, q, sizeof(q)));
+			return fail(err, errlen, "%s: duration too long",
+				    ew_quote(s, q, sizeof(q)));
 		total += v * ns;
 		last = u;
 		p += n + 1;
@@ -455,15 +460,16 @@ int ew_rate_parse(const char *s, uint32_t *rate, uint32_t *period_s, char *err, 
 		return fail(err, errlen, "%s: missing /unit (%s)", ew_quote(s, q, sizeof(q)), hint);
 	r = dec_parse(s, (size_t)(slash - s), RATE_MAX, &v);
 	if (r == -EDOM)
-		return fail(err, errlen, "%s: leading zero in the count", ew_quote(s, q, sizeof(q)));
+		return fail(err, errlen, "%s: leading zero in the count",
+			    ew_quote(s, q, sizeof(q)));
 	if (r == -ERANGE)
-		return fail(err, errlen, "%s: count out of range 1..%llu", ew_quote(s, q, sizeof(q)),
-			    RATE_MAX);
+		return fail(err, errlen, "%s: count out of range 1..%llu",
+			    ew_quote(s, q, sizeof(q)), RATE_MAX);
 	if (r)
 		return fail(err, errlen, "%s: not a rate (%s)", ew_quote(s, q, sizeof(q)), hint);
 	if (v == 0)
-		return fail(err, errlen, "%s: count out of range 1..%llu", ew_quote(s, q, sizeof(q)),
-			    RATE_MAX);
+		return fail(err, errlen, "%s: count out of range 1..%llu",
+			    ew_quote(s, q, sizeof(q)), RATE_MAX);
 	for (i = 0; i < sizeof(rate_units) / sizeof(rate_units[0]); i++) {
 		if (!strcmp(slash + 1, rate_units[i].name)) {
 			*rate = (uint32_t)v;
@@ -636,8 +642,8 @@ int ew_portlist_parse(const char *s, int default_proto, struct ew_portspec **out
 			goto out;
 		}
 		if (len >= sizeof(item)) {
-			r = fail(err, errlen, "%s: item %zu is not a port", ew_quote(s, q, sizeof(q)),
-				 i + 1);
+			r = fail(err, errlen, "%s: item %zu is not a port",
+				 ew_quote(s, q, sizeof(q)), i + 1);
 			goto out;
 		}
 		memcpy(item, p, len);

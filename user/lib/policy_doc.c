@@ -11,7 +11,7 @@
  * unknown and duplicate keys are found in one pass.
  *
  * The checks that span items (overlaps, duplicates, limits) live in
- * doc_check(), shared by load (which has positions) and compile (which may
+ * check_doc(), shared by load (which has positions) and compile (which may
  * get a document built by the CLI and has at most a line number).
  */
 #include <errno.h>
@@ -30,9 +30,10 @@
 /* Our schema nests four deep; anything deeper is not a policy. */
 #define DOC_MAX_DEPTH	8
 /*
- * Every node costs ~64 bytes plus its text: a cap keeps a 16 MiB file of
- * "[a,a,a,...]" from costing half a gigabyte. It is far above what the map
- * limits let a policy use (2 x 65536 set entries).
+ * A node costs ~100 bytes with its text, so a 16 MiB file of "[a,a,a,...]"
+ * would cost the better part of a gigabyte. The cap still leaves room for
+ * both full CIDR sets (2 x 65536) or ~300k block entries; bigger blocklists
+ * go through "block import".
  */
 #define DOC_MAX_NODES	1000000
 #define BURST_MAX	1000000
@@ -179,7 +180,8 @@ static int parser_error(struct ctx *x)
 	}
 	if (p->context)
 		return err_at(x, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
-			      "YAML syntax: %s %s (line %d)", p->problem ? p->problem : "error",
+			      "YAML syntax: %s (%s that starts at line %d)",
+			      p->problem ? p->problem : "error",
 			      p->context, (int)p->context_mark.line + 1);
 	return err_at(x, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
 		      "YAML syntax: %s", p->problem ? p->problem : "error");
@@ -367,7 +369,7 @@ fail:
 	return r;
 }
 
-/* Look-ups for doc_check, on a tree that has passed the schema walk (no duplicates). */
+/* Look-ups for check_doc, on a tree that has passed the schema walk (no duplicates). */
 static const struct ynode *ymap_get(const struct ynode *m, const char *key)
 {
 	size_t i;
@@ -541,7 +543,7 @@ static int get_cidr(struct ctx *x, const struct ynode *n, const char *path, stru
 	return 0;
 }
 
-/* A list of size n; the items are for the caller. */
+/* A list, not empty when nonempty is set; the items are for the caller. */
 static int get_list(struct ctx *x, const struct ynode *n, const char *path, bool nonempty,
 		    const char *why_nonempty)
 {
@@ -605,7 +607,7 @@ static int reason_check(struct ctx *x, const struct ynode *n, int line, const ch
 static int walk_default(struct ctx *x, const struct ynode *m, struct ew_policy_doc *doc)
 {
 	static const char *const keys[] = { "tcp", "udp", "icmp", "bogons", "v4mapped", "non_ip" };
-	/* For each key: the flag, and whether the first word (deny/drop) sets it. */
+	/* The flag each key's first word (deny or drop) sets and "allow" clears. */
 	static const uint32_t flag[] = { EW_POL_TCP_DENY,  EW_POL_UDP_DENY, EW_POL_ICMP_DENY,
 					 EW_POL_BOGONS,	   EW_POL_V4MAPPED, EW_POL_NONIP_DROP };
 	const struct ynode *v[MAX_KEYS];
@@ -755,8 +757,9 @@ static int walk_rl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *d
 		if (r)
 			return r;
 		if (!name_ok(v[0]->str))
-			return nerr(x, v[0], 0, "%s: %s is not a name (1 to %d of a-z, 0-9, _ and -)",
-				    p2, ew_quote(v[0]->str, q, sizeof(q)), EW_NAME_LEN - 1);
+			return nerr(x, v[0], 0,
+				    "%s: %s is not a name (1 to %d of a-z, 0-9, _, -)", p2,
+				    ew_quote(v[0]->str, q, sizeof(q)), EW_NAME_LEN - 1);
 		strcpy(c->name, v[0]->str);
 
 		snprintf(p2, sizeof(p2), "%s.ports", path);
@@ -875,10 +878,11 @@ static int walk(struct ctx *x, const struct ynode *root, struct ew_policy_doc *d
 	const struct ynode *v[MAX_KEYS];
 	char q[EW_QUOTE_LEN];
 	uint64_t version;
+	size_t i;
 	int r;
 
 	if (!root || is_null(root))
-		return err_at(x, root ? root->line : 1, root ? root->col : 1,
+		return err_at(x, 1, 1,
 			      "missing version: the file is empty; start it with \"version: 1\"");
 	if (root->type != Y_MAP)
 		return nerr(x, root, 0, "the top level must be a mapping of keys, got %s",
@@ -896,20 +900,27 @@ static int walk(struct ctx *x, const struct ynode *root, struct ew_policy_doc *d
 	if (ew_u64_parse(v[0]->str, 1, 1, &version, NULL, 0))
 		return nerr(x, v[0], 0, "version: unsupported version %s (this edgeward reads "
 			    "version 1)", ew_quote(v[0]->str, q, sizeof(q)));
-	if (v[1] && (r = walk_default(x, v[1], doc)))
-		return r;
-	if (v[2] && (r = walk_open(x, v[2], doc)))
-		return r;
-	if (v[3] && (r = walk_cidrs(x, v[3], "allow", false, NULL, &doc->allow, &doc->n_allow)))
-		return r;
-	if (v[4] && (r = walk_acl(x, v[4], doc)))
-		return r;
-	if (v[5] && (r = walk_rl(x, v[5], doc)))
-		return r;
-	if (v[6] && (r = walk_block(x, v[6], doc)))
-		return r;
-	if (v[7] && (r = walk_events(x, v[7], doc)))
-		return r;
+	/* The rest in file order, so that the first problem in the file is the one reported. */
+	for (i = 0; i + 1 < root->n; i += 2) {
+		const struct ynode *k = root->kids[i], *val = root->kids[i + 1];
+
+		if (!strcmp(k->str, "default"))
+			r = walk_default(x, val, doc);
+		else if (!strcmp(k->str, "open"))
+			r = walk_open(x, val, doc);
+		else if (!strcmp(k->str, "allow"))
+			r = walk_cidrs(x, val, "allow", false, NULL, &doc->allow, &doc->n_allow);
+		else if (!strcmp(k->str, "acl"))
+			r = walk_acl(x, val, doc);
+		else if (!strcmp(k->str, "ratelimit"))
+			r = walk_rl(x, val, doc);
+		else if (!strcmp(k->str, "block"))
+			r = walk_block(x, val, doc);
+		else if (!strcmp(k->str, "events"))
+			r = walk_events(x, val, doc);
+		if (r)
+			return r;
+	}
 	return 0;
 }
 
@@ -1014,6 +1025,26 @@ static int check_cidrs(struct ctx *x, const struct ew_cidr *v, size_t n, const c
 		    at_line(yseq_get(list, first), 0, l, sizeof(l)));
 }
 
+/* Port j of class i is already held by class other. */
+static int rl_port_taken(struct ctx *x, const struct ew_policy_doc *doc, size_t i, size_t j,
+			 size_t other)
+{
+	const struct ynode *n = ypath(x, "ratelimit", (long)i, "ports", (long)j);
+	const struct ew_rl_doc *c = &doc->rl[i], *o = &doc->rl[other];
+	char buf[32], l[24];
+
+	ew_portspec_format(&c->ports[j], buf, sizeof(buf));
+	if (other == i)
+		return nerr(x, n, c->line,
+			    "ratelimit[%zu].ports[%zu]: %s overlaps another port of the same class",
+			    i, j, buf);
+	at_line(ypath(x, "ratelimit", (long)other, NULL, -1), o->line, l, sizeof(l));
+	return nerr(x, n, c->line,
+		    "ratelimit[%zu].ports[%zu]: %s is already in class \"%s\" of ratelimit[%zu]%s; "
+		    "a port takes one class",
+		    i, j, buf, o->name, other, l);
+}
+
 static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 {
 	/* Who holds each (protocol, port): open index + 1, then rate-limit class index + 1. */
@@ -1024,7 +1055,8 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 	int r = 0;
 
 	if (doc->flags & ~EW_POL_ALL_FLAGS)
-		return nerr(x, NULL, 0, "unknown policy flags 0x%x", doc->flags & ~EW_POL_ALL_FLAGS);
+		return nerr(x, NULL, 0, "unknown policy flags 0x%x",
+			    doc->flags & ~EW_POL_ALL_FLAGS);
 	owner = calloc(PORT_SLOTS, sizeof(*owner));
 	if (!owner)
 		return -ENOMEM;
@@ -1052,8 +1084,9 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 	}
 
 	if (doc->n_acl > EW_ACL_MAX - 1) {
-		r = nerr(x, ypath(x, "acl", EW_ACL_MAX - 1, NULL, -1), doc->acl[EW_ACL_MAX - 1].line,
-			 "acl[%d]: too many ACLs (at most %d)", EW_ACL_MAX - 1, EW_ACL_MAX - 1);
+		r = nerr(x, ypath(x, "acl", EW_ACL_MAX - 1, NULL, -1),
+			 doc->acl[EW_ACL_MAX - 1].line, "acl[%d]: too many ACLs (at most %d)",
+			 EW_ACL_MAX - 1, EW_ACL_MAX - 1);
 		goto out;
 	}
 	for (i = 0; i < doc->n_acl; i++) {
@@ -1083,11 +1116,11 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 
 			if (!w)
 				continue;
+			at_line(ypath(x, "open", w - 1, NULL, -1), 0, l, sizeof(l));
 			r = nerr(x, n, a->line,
-				 "acl[%zu].port: %s is also in open[%u]%s; an ACL opens its port to "
-				 "its sources only, so remove it from open",
-				 i, buf, w - 1, at_line(ypath(x, "open", w - 1, NULL, -1), 0, l,
-							 sizeof(l)));
+				 "acl[%zu].port: %s is also in open[%u]%s; an ACL opens its port "
+				 "to its sources only, so remove it from open",
+				 i, buf, w - 1, l);
 			goto out;
 		}
 		snprintf(path, sizeof(path), "acl[%zu].from", i);
@@ -1130,7 +1163,7 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 			r = nerr(x, k ? ypath(x, "acl", (long)k - 1, "from", (long)i) :
 					ypath(x, "allow", (long)i, NULL, -1),
 				 k ? doc->acl[k - 1].line : 0,
-				 "%s: more than %zu IPv%d entries in the allowlist and ACLs together",
+				 "%s: more than %zu IPv%d entries in the allowlist and ACLs",
 				 path, max, v[i].family);
 			goto out;
 		}
@@ -1138,8 +1171,9 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 
 	if (doc->n_rl > EW_RL_MAX - 1) {
 		r = nerr(x, ypath(x, "ratelimit", EW_RL_MAX - 1, NULL, -1),
-			 doc->rl[EW_RL_MAX - 1].line, "ratelimit[%d]: too many classes (at most %d)",
-			 EW_RL_MAX - 1, EW_RL_MAX - 1);
+			 doc->rl[EW_RL_MAX - 1].line,
+			 "ratelimit[%d]: too many classes (at most %d)", EW_RL_MAX - 1,
+			 EW_RL_MAX - 1);
 		goto out;
 	}
 	memset(owner, 0, PORT_SLOTS * sizeof(*owner));
@@ -1149,7 +1183,8 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 
 		if (!name_ok(c->name)) {
 			r = nerr(x, ypath(x, "ratelimit", (long)i, "name", -1), c->line,
-				 "ratelimit[%zu].name: %s is not a name (1 to %d of a-z, 0-9, _ and -)",
+				 "ratelimit[%zu].name: %s is not a name (1 to %d of a-z, 0-9, "
+				 "_, -)",
 				 i, ew_quote(c->name, q, sizeof(q)), EW_NAME_LEN - 1);
 			goto out;
 		}
@@ -1160,20 +1195,22 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 				 "ratelimit[%zu].name: class \"%s\" is defined twice, first as "
 				 "ratelimit[%zu]%s",
 				 i, c->name, j,
-				 at_line(ypath(x, "ratelimit", (long)j, "name", -1), doc->rl[j].line,
-					 l, sizeof(l)));
+				 at_line(ypath(x, "ratelimit", (long)j, "name", -1),
+					 doc->rl[j].line, l, sizeof(l)));
 			goto out;
 		}
 		if (c->rate < 1 || c->rate > 1000000000 ||
 		    (c->period_s != 1 && c->period_s != 60 && c->period_s != 3600 &&
 		     c->period_s != 86400)) {
 			r = nerr(x, ypath(x, "ratelimit", (long)i, "rate", -1), c->line,
-				 "ratelimit[%zu].rate: bad rate %u per %u s", i, c->rate, c->period_s);
+				 "ratelimit[%zu].rate: bad rate %u per %u s", i, c->rate,
+				 c->period_s);
 			goto out;
 		}
 		if (c->burst < 1 || c->burst > BURST_MAX) {
 			r = nerr(x, ypath(x, "ratelimit", (long)i, "burst", -1), c->line,
-				 "ratelimit[%zu].burst: %u out of range 1..%d", i, c->burst, BURST_MAX);
+				 "ratelimit[%zu].burst: %u out of range 1..%d", i, c->burst,
+				 BURST_MAX);
 			goto out;
 		}
 		if (!c->n_ports) {
@@ -1185,8 +1222,8 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 			const struct ynode *n = ypath(x, "ratelimit", (long)i, "ports", (long)j);
 
 			if (!portspec_ok(o)) {
-				r = nerr(x, n, c->line, "ratelimit[%zu].ports[%zu]: bad port range", i,
-					 j);
+				r = nerr(x, n, c->line, "ratelimit[%zu].ports[%zu]: bad port range",
+					 i, j);
 				goto out;
 			}
 			for (p = o->lo; p <= o->hi; p++) {
@@ -1196,18 +1233,7 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 					owner[port_slot(o->proto_idx, p)] = (uint32_t)i + 1;
 					continue;
 				}
-				ew_portspec_format(o, buf, sizeof(buf));
-				if (w - 1 == i)
-					r = nerr(x, n, c->line,
-						 "ratelimit[%zu].ports[%zu]: %s overlaps another port "
-						 "of the same class", i, j, buf);
-				else
-					r = nerr(x, n, c->line,
-						 "ratelimit[%zu].ports[%zu]: %s is already in class "
-						 "\"%s\" (ratelimit[%u]%s); a port takes one class",
-						 i, j, buf, doc->rl[w - 1].name, w - 1,
-						 at_line(ypath(x, "ratelimit", w - 1, NULL, -1),
-							 doc->rl[w - 1].line, l, sizeof(l)));
+				r = rl_port_taken(x, doc, i, j, w - 1);
 				goto out;
 			}
 		}
@@ -1496,7 +1522,8 @@ int ew_policy_compile(const struct ew_policy_doc *doc, struct ew_compiled *out, 
 		memcpy(d->name, c->name, sizeof(d->name));
 		for (j = 0; j < c->n_ports; j++)
 			for (p = c->ports[j].lo; p <= c->ports[j].hi; p++)
-				port_table(pol, c->ports[j].proto_idx)[p].rl_class = (uint8_t)(i + 1);
+				port_table(pol, c->ports[j].proto_idx)[p].rl_class =
+				    (uint8_t)(i + 1);
 	}
 
 	out->pol = pol;

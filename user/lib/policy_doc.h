@@ -28,6 +28,9 @@
  *
  * Every key is optional except version; unknown keys, duplicate keys, wrong
  * types and bad values are errors reported as "FILE:LINE:COL: message".
+ * Within list items, acl port/from, ratelimit name/ports/rate/burst and
+ * block cidr are required; count defaults to pkt, reason to "". Anchors,
+ * aliases and tags are refused; ports always name their protocol.
  */
 #ifndef EW_POLICY_DOC_H
 #define EW_POLICY_DOC_H
@@ -89,7 +92,9 @@ void ew_policy_doc_free(struct ew_policy_doc *doc);
  * Load and validate a YAML policy file. force allows CIDRs of length 0
  * (0.0.0.0/0, ::/0) in allow/acl/block, which are refused otherwise. Host
  * bits are canonicalised with a warning written to warn (if non-NULL), one
- * "FILE:LINE:COL: warning: ..." line each.
+ * "FILE:LINE:COL: warning: ..." line each. Returns 0, -EINVAL for bad
+ * content, -EFBIG over 16 MiB, -ENOMEM or the -errno of open/read; on
+ * failure *doc is left initialised and empty.
  */
 int ew_policy_doc_load(const char *path, bool force, struct ew_policy_doc *doc, FILE *warn,
 		       char *err, size_t errlen);
