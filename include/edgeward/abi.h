@@ -37,7 +37,7 @@
 /*
  * Why a packet ended where it did. Every packet increments exactly one of
  * these. Numbers are assigned once and never reused; names live in
- * user/lib/reasons.c.
+ * user/lib/parse.c (ew_reason_name).
  */
 enum ew_reason {
 	EW_R_PASS = 0,		/* passed every stage */
