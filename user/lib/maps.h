@@ -47,7 +47,22 @@ enum ew_xdp_mode { EW_MODE_AUTO = 0, EW_MODE_NATIVE, EW_MODE_SKB };
  */
 int ew_attach(const char *pin_dir, const char *ifname, enum ew_xdp_mode mode, bool *fell_back,
 	      char *err, size_t errlen);
+/*
+ * Remove the XDP program attached to ifname (drv and skb mode), whoever's it
+ * is: callers check ew_attachments' `ours` first. -ENOENT when none.
+ * ew_attach, in contrast, refuses (-EBUSY) to replace a program that is not
+ * edgeward's (name EW_PROG_NAME).
+ */
 int ew_detach(const char *ifname, char *err, size_t errlen);
+
+/*
+ * ew_load, then give every interface that ran the previously pinned program
+ * the new one (XDP_FLAGS_REPLACE, same mode, no window without a filter).
+ * ew_load does the same swap; this also says how many interfaces were swapped.
+ * Returns 0 or a negative errno (the new program stays pinned even when an
+ * interface could not be swapped; err names it).
+ */
+int ew_upgrade(const char *pin_dir, int *n_swapped, char *err, size_t errlen);
 
 struct ew_attachment {
 	char ifname[16];
@@ -79,7 +94,12 @@ struct ew_bl_entry {
 	uint8_t origin;
 };
 
-/* Add or replace one rule (the summaries follow). */
+/*
+ * Add or replace one rule (the summaries follow; the hit counter restarts).
+ * When the reason table (EW_REASONS_MAX texts) is full even after dropping
+ * unused texts, the rule is added without its reason. bl_import does the
+ * same, without the clean-up.
+ */
 int bl_add(struct ew_maps *m, const struct ew_bl_entry *e);
 /* -ENOENT when absent. */
 int bl_del(struct ew_maps *m, const struct ew_cidr *c);

@@ -1,0 +1,1901 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Blocklist rules and their length summaries (layout and bit numbering in
+ * include/edgeward/blocklist.h):
+ *
+ *   ew_bl4_m16[a >> 16]  bit (23 - L), L 0..23; EW_M16_HAS_LONG for L >= 24
+ *   ew_bl4_m24[a >> 8]   bit (32 - L), L 24..32
+ *   ew_bl6_short[0]      bit (31 - L), L 0..31
+ *   ew_bl6_m32[a >> 96]  mid bit (64 - L), L 32..64; low bit (128 - L), L 65..128
+ *
+ * with a the host-order address. Readers (the XDP program) never lock, so
+ * writers keep the order: rule, then summary bit, on insert; summary bit,
+ * then rule, on delete. Writers serialize on the pin dir's flock (callers
+ * open the maps with write = true); summaries are read-modify-written
+ * under it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <arpa/inet.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+#define M16_N		65536
+#define DUMP_CHUNK	8192
+#define WRITE_CHUNK	65536
+
+static inline __u32 mask4(unsigned int len)
+{
+	return len ? ~0U << (32 - len) : 0;
+}
+
+static int cidr_check(const struct ew_cidr *c)
+{
+	struct ew_cidr t = *c;
+
+	if (c->family == 4) {
+		if (c->plen > 32)
+			return -EINVAL;
+		for (int i = 4; i < 16; i++)
+			if (c->addr[i])
+				return -EINVAL;
+	} else if (c->family == 6) {
+		if (c->plen > 128)
+			return -EINVAL;
+	} else {
+		return -EINVAL;
+	}
+	ew_cidr_mask(&t);
+	return memcmp(t.addr, c->addr, sizeof(t.addr)) ? -EINVAL : 0;
+}
+
+/* A reason text: NUL-terminated within the field, no control characters. */
+static int reason_check(const char *s)
+{
+	size_t len = strnlen(s, EW_REASON_TEXT_LEN);
+
+	if (len == EW_REASON_TEXT_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return -EINVAL;
+	return 0;
+}
+
+static __u32 a4_of(const struct ew_cidr *c)
+{
+	__u32 be;
+
+	memcpy(&be, c->addr, 4);
+	return ntohl(be);
+}
+
+static __u32 a32_of6(const __u8 *addr)
+{
+	__u32 be;
+
+	memcpy(&be, addr, 4);
+	return ntohl(be);
+}
+
+static void key4_of(const struct ew_cidr *c, struct ew_bl4_key *k)
+{
+	k->prefixlen = c->plen;
+	memcpy(&k->addr, c->addr, 4);
+}
+
+static void key6_of(const struct ew_cidr *c, struct ew_bl6_key *k)
+{
+	k->prefixlen = c->plen;
+	memcpy(k->addr, c->addr, 16);
+}
+
+static void cidr_of4(const struct ew_bl4_key *k, struct ew_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = 4;
+	c->plen = k->prefixlen;
+	memcpy(c->addr, &k->addr, 4);
+}
+
+static void cidr_of6(const struct ew_bl6_key *k, struct ew_cidr *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->family = 6;
+	c->plen = k->prefixlen;
+	memcpy(c->addr, k->addr, 16);
+}
+
+/* A u32 summary value; absent counts as 0. */
+static int get_u32(int fd, __u32 k, __u32 *v)
+{
+	if (bpf_map_lookup_elem(fd, &k, v) == 0)
+		return 0;
+	*v = 0;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+static int exists(int fd, const void *key)
+{
+	struct ew_block b;
+
+	if (bpf_map_lookup_elem(fd, key, &b) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/* ---- batch helpers ---- */
+
+typedef int (*dump_cb)(const void *keys, const void *vals, size_t n, void *ctx);
+
+/*
+ * Walk a map with BPF_MAP_LOOKUP_BATCH, DUMP_CHUNK entries a call. Returns
+ * 0 at the end, cb's non-zero return when it stops the walk, or -errno.
+ */
+static int map_dump(int fd, size_t ksz, size_t vsz, dump_cb cb, void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 in_tok = 0, out_tok = 0;
+	void *keys, *vals;
+	bool first = true;
+	int ret = 0;
+
+	/* Zeroed: memcheck does not know the batch commands and would flag what they write. */
+	keys = calloc(DUMP_CHUNK, ksz);
+	vals = calloc(DUMP_CHUNK, vsz ? vsz : 1);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 cnt = DUMP_CHUNK;
+		int r = bpf_map_lookup_batch(fd, first ? NULL : &in_tok, &out_tok, keys, vals, &cnt,
+					     &opts);
+
+		if (r < 0 && r != -ENOENT) {
+			ret = r;
+			break;
+		}
+		if (cnt) {
+			ret = cb(keys, vals, cnt, ctx);
+			if (ret)
+				break;
+		}
+		if (r < 0)	/* -ENOENT: that was the last batch */
+			break;
+		in_tok = out_tok;
+		first = false;
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* Write n entries with BPF_MAP_UPDATE_BATCH, in chunks. */
+static int map_write(int fd, const void *keys, size_t ksz, const void *vals, size_t vsz, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+
+	for (size_t i = 0; i < n; i += WRITE_CHUNK) {
+		__u32 cnt = n - i < WRITE_CHUNK ? n - i : WRITE_CHUNK;
+		int r = bpf_map_update_batch(fd, (const char *)keys + i * ksz,
+					     (const char *)vals + i * vsz, &cnt, &opts);
+
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int map_delete(int fd, const void *keys, size_t ksz, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+
+	for (size_t i = 0; i < n; i += WRITE_CHUNK) {
+		size_t want = n - i < WRITE_CHUNK ? n - i : WRITE_CHUNK;
+		__u32 cnt = want;
+		int r = bpf_map_delete_batch(fd, (const char *)keys + i * ksz, &cnt, &opts);
+
+		if (r < 0 && r != -ENOENT)
+			return r;
+		/* -ENOENT: a key was gone already and stopped the batch; finish one by one. */
+		for (size_t j = i + cnt; r < 0 && j < i + want; j++)
+			if (bpf_map_delete_elem(fd, (const char *)keys + j * ksz) < 0 &&
+			    errno != ENOENT)
+				return -errno;
+	}
+	return 0;
+}
+
+static int m16_fill(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const __u32 *k = keys, *v = vals;
+	__u32 *all = ctx;
+
+	for (size_t i = 0; i < n; i++)
+		if (k[i] < M16_N)
+			all[k[i]] = v[i];
+	return 0;
+}
+
+/* The whole m16 array, one batch. */
+static int m16_read(struct ew_maps *m, __u32 *all)
+{
+	memset(all, 0, M16_N * sizeof(*all));
+	return map_dump(m->bl4_m16, 4, 4, m16_fill, all);
+}
+
+/* Write the m16 entries where now differs from was. */
+static int m16_write_changed(struct ew_maps *m, const __u32 *was, const __u32 *now)
+{
+	__u32 *k = malloc(M16_N * 4), *v = malloc(M16_N * 4);
+	size_t n = 0;
+	int ret;
+
+	if (!k || !v) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (__u32 i = 0; i < M16_N; i++) {
+		if (was[i] != now[i]) {
+			k[n] = i;
+			v[n++] = now[i];
+		}
+	}
+	ret = map_write(m->bl4_m16, k, 4, v, 4, n);
+out:
+	free(k);
+	free(v);
+	return ret;
+}
+
+/* Set and clear bits in m16[start .. start + count - 1]. */
+static int m16_update(struct ew_maps *m, __u32 start, __u32 count, __u32 set, __u32 clear)
+{
+	__u32 *was, *now;
+	int ret;
+
+	if (count == 1) {
+		__u32 v, nv;
+
+		ret = get_u32(m->bl4_m16, start, &v);
+		if (ret)
+			return ret;
+		nv = (v | set) & ~clear;
+		if (nv == v)
+			return 0;
+		return bpf_map_update_elem(m->bl4_m16, &start, &nv, BPF_ANY) < 0 ? -errno : 0;
+	}
+	was = malloc(M16_N * 4);
+	now = malloc(M16_N * 4);
+	if (!was || !now) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = m16_read(m, was);
+	if (ret)
+		goto out;
+	memcpy(now, was, M16_N * 4);
+	for (__u32 i = start; i < start + count && i < M16_N; i++)
+		now[i] = (now[i] | set) & ~clear;
+	ret = m16_write_changed(m, was, now);
+out:
+	free(was);
+	free(now);
+	return ret;
+}
+
+/* LSD radix sort, 16 bits a pass; passes where every key has the same digit are skipped. */
+static int sort_u64(uint64_t *a, size_t n)
+{
+	uint64_t *tmp, *src = a, *dst;
+	size_t *cnt;
+
+	if (n < 2)
+		return 0;
+	tmp = malloc(n * sizeof(*tmp));
+	cnt = malloc(65536 * sizeof(*cnt));
+	if (!tmp || !cnt) {
+		free(tmp);
+		free(cnt);
+		return -ENOMEM;
+	}
+	dst = tmp;
+	for (int shift = 0; shift < 64; shift += 16) {
+		size_t sum = 0;
+
+		memset(cnt, 0, 65536 * sizeof(*cnt));
+		for (size_t i = 0; i < n; i++)
+			cnt[(src[i] >> shift) & 0xffff]++;
+		if (cnt[(src[0] >> shift) & 0xffff] == n)
+			continue;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[(src[i] >> shift) & 0xffff]++] = src[i];
+		uint64_t *t = src;
+
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof(*a));
+	free(tmp);
+	free(cnt);
+	return 0;
+}
+
+/* A growable array of u64. */
+struct vec64 {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+static int vec64_push(struct vec64 *x, uint64_t val)
+{
+	if (x->n == x->cap) {
+		size_t cap = x->cap ? x->cap * 2 : 4096;
+		uint64_t *nv = realloc(x->v, cap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		x->v = nv;
+		x->cap = cap;
+	}
+	x->v[x->n++] = val;
+	return 0;
+}
+
+/* ---- reasons ---- */
+
+static __u32 fnv1a(const char *s)
+{
+	__u32 h = 2166136261U;
+
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619U;
+	}
+	return h;
+}
+
+/*
+ * The id of a reason text, adding it when new: FNV-1a of the text, linear
+ * probing on a collision with another text; 0 (no reason) is never an id.
+ */
+static int reason_intern(struct ew_maps *m, const char *text, __u32 *id)
+{
+	struct ew_reason_text rt = {}, cur;
+	__u32 h;
+
+	*id = 0;
+	if (!text[0])
+		return 0;
+	strncpy(rt.text, text, sizeof(rt.text) - 1);
+	h = fnv1a(rt.text);
+	for (unsigned int probes = 0; probes <= EW_REASONS_MAX;) {
+		if (!h)
+			h = 1;
+		if (bpf_map_lookup_elem(m->reasons, &h, &cur) == 0) {
+			if (!strncmp(cur.text, rt.text, sizeof(rt.text))) {
+				*id = h;
+				return 0;
+			}
+			h++;
+			probes++;
+			continue;
+		}
+		if (errno != ENOENT)
+			return -errno;
+		if (bpf_map_update_elem(m->reasons, &h, &rt, BPF_NOEXIST) == 0) {
+			*id = h;
+			return 0;
+		}
+		if (errno != EEXIST)	/* E2BIG: EW_REASONS_MAX texts already */
+			return errno == E2BIG ? -ENOSPC : -errno;
+		/* Someone took the slot meanwhile: look at it again. */
+	}
+	return -ENOSPC;
+}
+
+/* Reason texts in memory, sorted by id, for walks over many rules. */
+struct reason_row {
+	__u32 id;
+	char text[EW_REASON_TEXT_LEN];
+};
+
+struct reason_tab {
+	struct reason_row *rows;
+	size_t n, cap;
+};
+
+static int reason_fill(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const __u32 *k = keys;
+	const struct ew_reason_text *v = vals;
+	struct reason_tab *t = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		if (t->n == t->cap) {
+			size_t cap = t->cap ? t->cap * 2 : 64;
+			struct reason_row *nr = realloc(t->rows, cap * sizeof(*nr));
+
+			if (!nr)
+				return -ENOMEM;
+			t->rows = nr;
+			t->cap = cap;
+		}
+		t->rows[t->n].id = k[i];
+		memcpy(t->rows[t->n].text, v[i].text, EW_REASON_TEXT_LEN);
+		t->rows[t->n].text[EW_REASON_TEXT_LEN - 1] = '\0';
+		t->n++;
+	}
+	return 0;
+}
+
+static int reason_row_cmp(const void *a, const void *b)
+{
+	__u32 x = ((const struct reason_row *)a)->id, y = ((const struct reason_row *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static int reason_tab_load(struct ew_maps *m, struct reason_tab *t)
+{
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	ret = map_dump(m->reasons, 4, sizeof(struct ew_reason_text), reason_fill, t);
+	if (ret < 0) {
+		free(t->rows);
+		memset(t, 0, sizeof(*t));
+		return ret;
+	}
+	qsort(t->rows, t->n, sizeof(*t->rows), reason_row_cmp);
+	return 0;
+}
+
+static const char *reason_tab_get(const struct reason_tab *t, __u32 id)
+{
+	struct reason_row key = { .id = id }, *r;
+
+	if (!id)
+		return "";
+	r = bsearch(&key, t->rows, t->n, sizeof(*t->rows), reason_row_cmp);
+	return r ? r->text : "";
+}
+
+/* ---- single rules ---- */
+
+static void block_of(const struct ew_bl_entry *e, __u32 reason_id, __u32 now_unix,
+		     struct ew_block *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->expires_ns = e->expires_ns;
+	b->added_unix = now_unix;
+	b->reason_id = reason_id;
+	b->origin = e->origin;
+}
+
+static int bl4_add(struct ew_maps *m, const struct ew_bl4_key *k, const struct ew_block *b)
+{
+	__u32 a = ntohl(k->addr), L = k->prefixlen, v;
+	int ret;
+
+	if (bpf_map_update_elem(m->bl4, k, b, BPF_ANY) < 0)
+		return -errno;
+	if (L < 16)
+		return m16_update(m, a >> 16, 1U << (16 - L), 1U << (23 - L), 0);
+	if (L < 24)
+		return m16_update(m, a >> 16, 1, 1U << (23 - L), 0);
+	ret = get_u32(m->bl4_m24, a >> 8, &v);
+	if (ret)
+		return ret;
+	if (!(v & (1U << (32 - L)))) {
+		__u32 k24 = a >> 8;
+
+		v |= 1U << (32 - L);
+		if (bpf_map_update_elem(m->bl4_m24, &k24, &v, BPF_ANY) < 0)
+			return -errno;
+	}
+	return m16_update(m, a >> 16, 1, EW_M16_HAS_LONG, 0);
+}
+
+/*
+ * Is there a rule of length L other than `a` inside the block `base` of
+ * length plen (plen <= L, at most 2^(L - plen) probes)?
+ */
+static int bl4_others(struct ew_maps *m, __u32 L, __u32 base, __u32 plen, __u32 a)
+{
+	__u32 n = 1U << (L - plen);
+
+	for (__u32 j = 0; j < n; j++) {
+		__u32 cand = base | (L < 32 ? j << (32 - L) : j);
+		struct ew_bl4_key k = { .prefixlen = L, .addr = htonl(cand) };
+		int r;
+
+		if (cand == a)
+			continue;
+		r = exists(m->bl4, &k);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int bl4_del(struct ew_maps *m, const struct ew_bl4_key *k)
+{
+	__u32 a = ntohl(k->addr), L = k->prefixlen, k16 = a >> 16, k24 = a >> 8;
+	int ret = exists(m->bl4, k);
+
+	if (ret <= 0)
+		return ret ? ret : -ENOENT;
+	/* Summary bits first, while the rule still exists. */
+	if (L < 16) {
+		/* One rule of length L covers these /16s: its bit goes with it. */
+		ret = m16_update(m, k16, 1U << (16 - L), 0, 1U << (23 - L));
+	} else if (L < 24) {
+		ret = bl4_others(m, L, a & mask4(16), 16, a);
+		if (ret == 0)
+			ret = m16_update(m, k16, 1, 0, 1U << (23 - L));
+		else if (ret > 0)
+			ret = 0;
+	} else {
+		__u32 v;
+
+		ret = bl4_others(m, L, a & mask4(24), 24, a);
+		if (ret < 0)
+			return ret;
+		if (ret > 0)
+			goto rule;
+		ret = get_u32(m->bl4_m24, k24, &v);
+		if (ret)
+			return ret;
+		v &= ~(1U << (32 - L));
+		if (v) {
+			ret = bpf_map_update_elem(m->bl4_m24, &k24, &v, BPF_ANY) < 0 ? -errno : 0;
+		} else {
+			/* The /24 empties: does any other /24 of the /16 hold long rules? */
+			bool other = false;
+
+			for (__u32 j = 0; j < 256 && !other; j++) {
+				__u32 kk = k16 << 8 | j, x;
+
+				if (kk == k24)
+					continue;
+				if (bpf_map_lookup_elem(m->bl4_m24, &kk, &x) == 0)
+					other = true;
+				else if (errno != ENOENT)
+					return -errno;
+			}
+			if (!other) {
+				ret = m16_update(m, k16, 1, 0, EW_M16_HAS_LONG);
+				if (ret)
+					return ret;
+			}
+			if (bpf_map_delete_elem(m->bl4_m24, &k24) < 0 && errno != ENOENT)
+				return -errno;
+			ret = 0;
+		}
+	}
+	if (ret)
+		return ret;
+rule:
+	if (bpf_map_delete_elem(m->bl4, k) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return 0;
+}
+
+static int bl6_add(struct ew_maps *m, const struct ew_bl6_key *k, const struct ew_block *b)
+{
+	__u32 L = k->prefixlen, a32 = a32_of6(k->addr);
+	struct ew_bl6_mask mm = {}, was;
+
+	if (bpf_map_update_elem(m->bl6, k, b, BPF_ANY) < 0)
+		return -errno;
+	if (L < 32) {
+		__u32 zero = 0, v;
+		int ret = get_u32(m->bl6_short, zero, &v);
+
+		if (ret)
+			return ret;
+		if (v & (1U << (31 - L)))
+			return 0;
+		v |= 1U << (31 - L);
+		return bpf_map_update_elem(m->bl6_short, &zero, &v, BPF_ANY) < 0 ? -errno : 0;
+	}
+	if (bpf_map_lookup_elem(m->bl6_m32, &a32, &mm) < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		memset(&mm, 0, sizeof(mm));
+	}
+	was = mm;
+	if (L <= 64)
+		mm.mid |= 1ULL << (64 - L);
+	else
+		mm.low |= 1ULL << (128 - L);
+	if (!memcmp(&was, &mm, sizeof(mm)))
+		return 0;
+	return bpf_map_update_elem(m->bl6_m32, &a32, &mm, BPF_ANY) < 0 ? -errno : 0;
+}
+
+struct bl6_other_ctx {
+	const struct ew_bl6_key *self;
+	bool any32;	/* any rule of that length, else only under the same /32 */
+};
+
+static int bl6_other_cb(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const struct ew_bl6_key *k = keys;
+	struct bl6_other_ctx *c = ctx;
+
+	(void)vals;
+	for (size_t i = 0; i < n; i++) {
+		if (k[i].prefixlen != c->self->prefixlen ||
+		    !memcmp(k[i].addr, c->self->addr, 16))
+			continue;
+		if (c->any32 || !memcmp(k[i].addr, c->self->addr, 4))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Another IPv6 rule of the same length under the same /32 (or anywhere,
+ * for lengths < 32)? Probes the candidates when there are few (L <= 40),
+ * else walks the rules: deleting a long IPv6 rule costs one pass over
+ * ew_bl6, fine for one rule; bl_flush rebuilds instead.
+ */
+static int bl6_others(struct ew_maps *m, const struct ew_bl6_key *k)
+{
+	__u32 L = k->prefixlen;
+	struct bl6_other_ctx c = { .self = k, .any32 = L < 32 };
+
+	if (L >= 32 && L <= 40) {
+		for (__u32 j = 0; j < (1U << (L - 32)); j++) {
+			struct ew_bl6_key cand = { .prefixlen = L };
+			int r;
+
+			memcpy(cand.addr, k->addr, 4);
+			cand.addr[4] = L > 32 ? (__u8)(j << (40 - L)) : 0;
+			if (!memcmp(cand.addr, k->addr, 16))
+				continue;
+			r = exists(m->bl6, &cand);
+			if (r)
+				return r;
+		}
+		return 0;
+	}
+	return map_dump(m->bl6, sizeof(struct ew_bl6_key), sizeof(struct ew_block), bl6_other_cb,
+			&c);
+}
+
+static int bl6_del(struct ew_maps *m, const struct ew_bl6_key *k)
+{
+	__u32 L = k->prefixlen, a32 = a32_of6(k->addr);
+	int ret = exists(m->bl6, k);
+
+	if (ret <= 0)
+		return ret ? ret : -ENOENT;
+	ret = bl6_others(m, k);
+	if (ret < 0)
+		return ret;
+	if (ret == 0 && L < 32) {
+		__u32 zero = 0, v;
+
+		ret = get_u32(m->bl6_short, zero, &v);
+		if (ret)
+			return ret;
+		v &= ~(1U << (31 - L));
+		if (bpf_map_update_elem(m->bl6_short, &zero, &v, BPF_ANY) < 0)
+			return -errno;
+	} else if (ret == 0) {
+		struct ew_bl6_mask mm;
+
+		if (bpf_map_lookup_elem(m->bl6_m32, &a32, &mm) < 0) {
+			if (errno != ENOENT)
+				return -errno;
+			goto rule;
+		}
+		if (L <= 64)
+			mm.mid &= ~(1ULL << (64 - L));
+		else
+			mm.low &= ~(1ULL << (128 - L));
+		if (mm.mid || mm.low)
+			ret = bpf_map_update_elem(m->bl6_m32, &a32, &mm, BPF_ANY);
+		else
+			ret = bpf_map_delete_elem(m->bl6_m32, &a32);
+		if (ret < 0 && errno != ENOENT)
+			return -errno;
+	}
+rule:
+	if (bpf_map_delete_elem(m->bl6, k) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return 0;
+}
+
+static int reasons_gc_all(struct ew_maps *m);
+
+int bl_add(struct ew_maps *m, const struct ew_bl_entry *e)
+{
+	struct ew_block b;
+	__u32 rid;
+	int ret;
+
+	if (cidr_check(&e->cidr) || reason_check(e->reason) || e->origin >= EW_ORIGIN_COUNT)
+		return -EINVAL;
+	ret = reason_intern(m, e->reason, &rid);
+	if (ret == -ENOSPC) {
+		/* The reason table is full: drop texts no rule uses, and try again. */
+		ret = reasons_gc_all(m);
+		if (!ret)
+			ret = reason_intern(m, e->reason, &rid);
+	}
+	/* Still full: the block matters more than its text. */
+	if (ret == -ENOSPC)
+		ret = rid = 0;
+	if (ret)
+		return ret;
+	block_of(e, rid, time(NULL), &b);
+	if (e->cidr.family == 4) {
+		struct ew_bl4_key k;
+
+		key4_of(&e->cidr, &k);
+		return bl4_add(m, &k, &b);
+	} else {
+		struct ew_bl6_key k;
+
+		key6_of(&e->cidr, &k);
+		return bl6_add(m, &k, &b);
+	}
+}
+
+int bl_del(struct ew_maps *m, const struct ew_cidr *c)
+{
+	if (cidr_check(c))
+		return -EINVAL;
+	if (c->family == 4) {
+		struct ew_bl4_key k;
+
+		key4_of(c, &k);
+		return bl4_del(m, &k);
+	} else {
+		struct ew_bl6_key k;
+
+		key6_of(c, &k);
+		return bl6_del(m, &k);
+	}
+}
+
+int bl_get(struct ew_maps *m, const struct ew_cidr *c, struct ew_block *out, char *reason,
+	   size_t reason_len)
+{
+	struct ew_reason_text rt;
+	int r;
+
+	if (cidr_check(c))
+		return -EINVAL;
+	if (c->family == 4) {
+		struct ew_bl4_key k;
+
+		key4_of(c, &k);
+		r = bpf_map_lookup_elem(m->bl4, &k, out);
+	} else {
+		struct ew_bl6_key k;
+
+		key6_of(c, &k);
+		r = bpf_map_lookup_elem(m->bl6, &k, out);
+	}
+	if (r < 0)
+		return -errno;
+	if (reason && reason_len) {
+		reason[0] = '\0';
+		if (out->reason_id && bpf_map_lookup_elem(m->reasons, &out->reason_id, &rt) == 0) {
+			rt.text[sizeof(rt.text) - 1] = '\0';
+			snprintf(reason, reason_len, "%s", rt.text);
+		}
+	}
+	return 0;
+}
+
+/* ---- walks ---- */
+
+struct foreach_ctx {
+	const struct reason_tab *rt;
+	bl_cb cb;
+	void *ctx;
+};
+
+static int foreach4(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const struct ew_bl4_key *k = keys;
+	const struct ew_block *b = vals;
+	struct foreach_ctx *f = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ew_cidr c;
+		int r;
+
+		cidr_of4(&k[i], &c);
+		r = f->cb(&c, &b[i], reason_tab_get(f->rt, b[i].reason_id), f->ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int foreach6(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const struct ew_bl6_key *k = keys;
+	const struct ew_block *b = vals;
+	struct foreach_ctx *f = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ew_cidr c;
+		int r;
+
+		cidr_of6(&k[i], &c);
+		r = f->cb(&c, &b[i], reason_tab_get(f->rt, b[i].reason_id), f->ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int bl_foreach(struct ew_maps *m, bl_cb cb, void *ctx)
+{
+	struct reason_tab rt;
+	struct foreach_ctx f = { .rt = &rt, .cb = cb, .ctx = ctx };
+	int ret;
+
+	ret = reason_tab_load(m, &rt);
+	if (ret)
+		return ret;
+	ret = map_dump(m->bl4, sizeof(struct ew_bl4_key), sizeof(struct ew_block), foreach4, &f);
+	if (!ret)
+		ret = map_dump(m->bl6, sizeof(struct ew_bl6_key), sizeof(struct ew_block), foreach6,
+			       &f);
+	free(rt.rows);
+	return ret;
+}
+
+static int count_cb(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	(void)keys;
+	(void)vals;
+	*(size_t *)ctx += n;
+	return 0;
+}
+
+int bl_count(struct ew_maps *m, size_t *n4, size_t *n6)
+{
+	size_t a = 0, b = 0;
+	int ret;
+
+	ret = map_dump(m->bl4, sizeof(struct ew_bl4_key), sizeof(struct ew_block), count_cb, &a);
+	if (!ret)
+		ret = map_dump(m->bl6, sizeof(struct ew_bl6_key), sizeof(struct ew_block), count_cb,
+			       &b);
+	if (ret)
+		return ret;
+	if (n4)
+		*n4 = a;
+	if (n6)
+		*n6 = b;
+	return 0;
+}
+
+/* ---- import ---- */
+
+/*
+ * IPv4 rules sort as one u64: host address, length, input index. Sorted,
+ * equal (address, length) are adjacent with the last input last (it wins),
+ * and the /24s and /16s come in order, so summaries accumulate in one pass.
+ */
+#define I4_IDX_BITS 26
+#define I4_IDX_MASK ((1ULL << I4_IDX_BITS) - 1)
+
+static inline uint64_t i4_pack(__u32 a, __u32 L, size_t idx)
+{
+	return (uint64_t)a << 32 | (uint64_t)L << I4_IDX_BITS | idx;
+}
+
+static inline __u32 i4_addr(uint64_t x)
+{
+	return x >> 32;
+}
+
+static inline __u32 i4_len(uint64_t x)
+{
+	return (x >> I4_IDX_BITS) & 0x3f;
+}
+
+static int exist4_cb(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const struct ew_bl4_key *k = keys;
+
+	(void)vals;
+	for (size_t i = 0; i < n; i++) {
+		int r = vec64_push(ctx, i4_pack(ntohl(k[i].addr), k[i].prefixlen, 0));
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+static int kv32_cb(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const __u32 *k = keys, *v = vals;
+
+	for (size_t i = 0; i < n; i++) {
+		int r = vec64_push(ctx, (uint64_t)k[i] << 32 | v[i]);
+
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+/* The reason ids of an import: distinct texts interned once each. */
+struct rcache_slot {
+	const char *text;
+	__u32 hash, id;
+};
+
+struct rcache {
+	struct rcache_slot *s;
+	size_t size;	/* power of two */
+	const char *last;
+	__u32 last_id;
+};
+
+#define RCACHE_SIZE 16384	/* > 2 * EW_REASONS_MAX: probing stays short */
+
+static int rcache_id(struct ew_maps *m, struct rcache *rc, const char *text, __u32 *id)
+{
+	__u32 h;
+	size_t i;
+	int ret;
+
+	if (!text[0]) {
+		*id = 0;
+		return 0;
+	}
+	if (rc->last && !strcmp(rc->last, text)) {
+		*id = rc->last_id;
+		return 0;
+	}
+	h = fnv1a(text);
+	for (i = h & (rc->size - 1);; i = (i + 1) & (rc->size - 1)) {
+		struct rcache_slot *s = &rc->s[i];
+
+		if (!s->text)
+			break;
+		if (s->hash == h && !strcmp(s->text, text)) {
+			*id = s->id;
+			goto done;
+		}
+	}
+	/*
+	 * A full reason table gives rules without a text rather than a failed
+	 * import (no clean-up here: it could drop the texts of this very import).
+	 */
+	ret = reason_intern(m, text, id);
+	if (ret == -ENOSPC)
+		ret = *id = 0;
+	if (ret)
+		return ret;
+	rc->s[i].text = text;
+	rc->s[i].hash = h;
+	rc->s[i].id = *id;
+done:
+	rc->last = text;
+	rc->last_id = *id;
+	return 0;
+}
+
+struct import_job {
+	struct ew_maps *m;
+	const struct ew_bl_entry *e;
+	struct rcache rc;
+	__u32 now_unix;
+	size_t done, total;
+	void (*progress)(size_t done, size_t total, void *ctx);
+	void *pctx;
+};
+
+/* Does sorted unique `have` contain x? Advances *pos (x arrive in order). */
+static bool merge_has(const uint64_t *have, size_t n, size_t *pos, uint64_t x)
+{
+	while (*pos < n && have[*pos] < x)
+		(*pos)++;
+	return *pos < n && have[*pos] == x;
+}
+
+/*
+ * Write rules[0..n) (sorted, deduplicated) in chunks. On a failure the
+ * rules this call created are removed again (replaced ones keep their new
+ * values), so that no rule is left without its summary bits.
+ */
+static int import4_rules(struct import_job *j, const uint64_t *rules, size_t n,
+			 const uint8_t *isnew)
+{
+	struct ew_bl4_key *k = malloc(WRITE_CHUNK * sizeof(*k));
+	struct ew_block *v = malloc(WRITE_CHUNK * sizeof(*v));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	size_t i = 0;
+	int ret = 0;
+
+	if (!k || !v) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (; i < n; i += WRITE_CHUNK) {
+		__u32 cnt = n - i < WRITE_CHUNK ? n - i : WRITE_CHUNK;
+
+		for (__u32 c = 0; c < cnt; c++) {
+			uint64_t x = rules[i + c];
+			const struct ew_bl_entry *e = &j->e[x & I4_IDX_MASK];
+			__u32 rid;
+
+			ret = rcache_id(j->m, &j->rc, e->reason, &rid);
+			if (ret)
+				goto undo;
+			k[c].prefixlen = i4_len(x);
+			k[c].addr = htonl(i4_addr(x));
+			block_of(e, rid, j->now_unix, &v[c]);
+		}
+		ret = bpf_map_update_batch(j->m->bl4, k, v, &cnt, &opts);
+		if (ret < 0)
+			goto undo;
+		j->done += cnt;
+		if (j->progress)
+			j->progress(j->done, j->total, j->pctx);
+	}
+	goto out;
+undo:
+	for (size_t u = 0; u < i + WRITE_CHUNK && u < n; u++) {
+		struct ew_bl4_key kk = { .prefixlen = i4_len(rules[u]),
+					 .addr = htonl(i4_addr(rules[u])) };
+
+		if (isnew[u])
+			bpf_map_delete_elem(j->m->bl4, &kk);
+	}
+out:
+	free(k);
+	free(v);
+	return ret;
+}
+
+/* What an IPv4 import will write, computed before anything is. */
+struct plan4 {
+	uint64_t *rules;	/* sorted, deduplicated */
+	size_t n;
+	uint8_t *isnew;		/* rule i does not exist yet */
+	__u32 *was16, *now16;	/* the m16 array before and after */
+	__u32 *wk, *wv;		/* m24 entries to write */
+	size_t nw;
+};
+
+static void plan4_free(struct plan4 *p)
+{
+	free(p->isnew);
+	free(p->was16);
+	free(p->now16);
+	free(p->wk);
+	free(p->wv);
+}
+
+/* Existing rules (for the room check), m16 read once, m24 merged with what exists. */
+static int plan4_build(struct ew_maps *m, struct plan4 *p)
+{
+	const uint64_t *rules = p->rules;
+	struct vec64 have = {}, m24 = {};
+	size_t pos = 0, n_new = 0, n = p->n;
+	int ret;
+
+	ret = map_dump(m->bl4, sizeof(struct ew_bl4_key), sizeof(struct ew_block), exist4_cb,
+		       &have);
+	if (ret)
+		goto out;
+	ret = sort_u64(have.v, have.n);
+	if (ret)
+		goto out;
+	p->isnew = malloc(n + 1);
+	p->was16 = malloc(M16_N * 4);
+	p->now16 = malloc(M16_N * 4);
+	p->wk = malloc((n + 1) * 4);
+	p->wv = malloc((n + 1) * 4);
+	if (!p->isnew || !p->was16 || !p->now16 || !p->wk || !p->wv) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		p->isnew[i] = !merge_has(have.v, have.n, &pos, rules[i] & ~I4_IDX_MASK);
+		n_new += p->isnew[i];
+	}
+	if (have.n + n_new > EW_BL4_MAX) {
+		ret = -E2BIG;
+		goto out;
+	}
+
+	ret = m16_read(m, p->was16);
+	if (ret)
+		goto out;
+	memcpy(p->now16, p->was16, M16_N * 4);
+	ret = map_dump(m->bl4_m24, 4, 4, kv32_cb, &m24);
+	if (ret)
+		goto out;
+	ret = sort_u64(m24.v, m24.n);
+	if (ret)
+		goto out;
+	pos = 0;
+	for (size_t i = 0; i < n;) {
+		__u32 a = i4_addr(rules[i]), L = i4_len(rules[i]);
+
+		if (L < 16) {
+			for (__u32 s = a >> 16; s < (a >> 16) + (1U << (16 - L)); s++)
+				p->now16[s] |= 1U << (23 - L);
+			i++;
+		} else if (L < 24) {
+			p->now16[a >> 16] |= 1U << (23 - L);
+			i++;
+		} else {
+			/* Every long rule of this /24, then the /24's summary. */
+			__u32 k24 = a >> 8, bits = 0, old = 0;
+
+			for (; i < n && i4_addr(rules[i]) >> 8 == k24 && i4_len(rules[i]) >= 24;
+			     i++)
+				bits |= 1U << (32 - i4_len(rules[i]));
+			while (pos < m24.n && m24.v[pos] >> 32 < k24)
+				pos++;
+			if (pos < m24.n && m24.v[pos] >> 32 == k24)
+				old = (__u32)m24.v[pos];
+			if ((old | bits) != old) {
+				p->wk[p->nw] = k24;
+				p->wv[p->nw++] = old | bits;
+			}
+			p->now16[a >> 16] |= EW_M16_HAS_LONG;
+		}
+	}
+out:
+	free(have.v);
+	free(m24.v);
+	return ret;
+}
+
+/* Readers stay consistent: rules, then m24, then m16. */
+static int plan4_apply(struct import_job *j, struct plan4 *p)
+{
+	int ret;
+
+	if (!p->n)
+		return 0;
+	ret = import4_rules(j, p->rules, p->n, p->isnew);
+	if (!ret)
+		ret = map_write(j->m->bl4_m24, p->wk, 4, p->wv, 4, p->nw);
+	if (!ret)
+		ret = m16_write_changed(j->m, p->was16, p->now16);
+	return ret;
+}
+
+/* IPv6 import rows: sorted by address, length, input index. */
+struct i6 {
+	__u8 addr[16];
+	__u32 len;
+	__u32 idx;
+};
+
+static int i6_cmp_key(const struct i6 *x, const struct i6 *y)
+{
+	int c = memcmp(x->addr, y->addr, 16);
+
+	if (c)
+		return c;
+	return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int i6_cmp(const void *a, const void *b)
+{
+	const struct i6 *x = a, *y = b;
+	int c = i6_cmp_key(x, y);
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+struct vec_i6 {
+	struct i6 *v;
+	size_t n, cap;
+};
+
+static int exist6_cb(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const struct ew_bl6_key *k = keys;
+	struct vec_i6 *x = ctx;
+
+	(void)vals;
+	for (size_t i = 0; i < n; i++) {
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 1024;
+			struct i6 *nv = realloc(x->v, cap * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			x->v = nv;
+			x->cap = cap;
+		}
+		memcpy(x->v[x->n].addr, k[i].addr, 16);
+		x->v[x->n].len = k[i].prefixlen;
+		x->v[x->n].idx = 0;
+		x->n++;
+	}
+	return 0;
+}
+
+struct m32_row {
+	__u32 key;
+	struct ew_bl6_mask mask;
+};
+
+struct vec_m32 {
+	struct m32_row *v;
+	size_t n, cap;
+};
+
+static int m32_cb(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	const __u32 *k = keys;
+	const struct ew_bl6_mask *v = vals;
+	struct vec_m32 *x = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		if (x->n == x->cap) {
+			size_t cap = x->cap ? x->cap * 2 : 1024;
+			struct m32_row *nv = realloc(x->v, cap * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			x->v = nv;
+			x->cap = cap;
+		}
+		x->v[x->n].key = k[i];
+		x->v[x->n].mask = v[i];
+		x->n++;
+	}
+	return 0;
+}
+
+static int m32_row_cmp(const void *a, const void *b)
+{
+	__u32 x = ((const struct m32_row *)a)->key, y = ((const struct m32_row *)b)->key;
+
+	return x < y ? -1 : x > y;
+}
+
+static int m32_read(struct ew_maps *m, struct vec_m32 *out)
+{
+	int ret = map_dump(m->bl6_m32, 4, sizeof(struct ew_bl6_mask), m32_cb, out);
+
+	if (ret)
+		return ret;
+	qsort(out->v, out->n, sizeof(*out->v), m32_row_cmp);
+	return 0;
+}
+
+static void mask6_set(struct ew_bl6_mask *mm, __u32 L)
+{
+	if (L <= 64)
+		mm->mid |= 1ULL << (64 - L);
+	else
+		mm->low |= 1ULL << (128 - L);
+}
+
+static int import6_rules(struct import_job *j, const struct i6 *rules, size_t n,
+			 const uint8_t *isnew)
+{
+	struct ew_bl6_key *k = malloc(WRITE_CHUNK * sizeof(*k));
+	struct ew_block *v = malloc(WRITE_CHUNK * sizeof(*v));
+	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
+	size_t i = 0;
+	int ret = 0;
+
+	if (!k || !v) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (; i < n; i += WRITE_CHUNK) {
+		__u32 cnt = n - i < WRITE_CHUNK ? n - i : WRITE_CHUNK;
+
+		for (__u32 c = 0; c < cnt; c++) {
+			const struct ew_bl_entry *e = &j->e[rules[i + c].idx];
+			__u32 rid;
+
+			ret = rcache_id(j->m, &j->rc, e->reason, &rid);
+			if (ret)
+				goto undo;
+			k[c].prefixlen = rules[i + c].len;
+			memcpy(k[c].addr, rules[i + c].addr, 16);
+			block_of(e, rid, j->now_unix, &v[c]);
+		}
+		ret = bpf_map_update_batch(j->m->bl6, k, v, &cnt, &opts);
+		if (ret < 0)
+			goto undo;
+		j->done += cnt;
+		if (j->progress)
+			j->progress(j->done, j->total, j->pctx);
+	}
+	goto out;
+undo:
+	for (size_t u = 0; u < i + WRITE_CHUNK && u < n; u++) {
+		struct ew_bl6_key kk = { .prefixlen = rules[u].len };
+
+		memcpy(kk.addr, rules[u].addr, 16);
+		if (isnew[u])
+			bpf_map_delete_elem(j->m->bl6, &kk);
+	}
+out:
+	free(k);
+	free(v);
+	return ret;
+}
+
+struct plan6 {
+	struct i6 *rules;	/* sorted, deduplicated */
+	size_t n;
+	uint8_t *isnew;
+	__u32 sh_was, sh_now;	/* ew_bl6_short[0] before and after */
+	__u32 *wk;		/* m32 entries to write */
+	struct ew_bl6_mask *wv;
+	size_t nw;
+};
+
+static void plan6_free(struct plan6 *p)
+{
+	free(p->isnew);
+	free(p->wk);
+	free(p->wv);
+}
+
+static int plan6_build(struct ew_maps *m, struct plan6 *p)
+{
+	const struct i6 *rules = p->rules;
+	struct vec_i6 have = {};
+	struct vec_m32 m32 = {};
+	size_t pos = 0, n_new = 0, n = p->n;
+	__u32 zero = 0;
+	int ret;
+
+	ret = map_dump(m->bl6, sizeof(struct ew_bl6_key), sizeof(struct ew_block), exist6_cb,
+		       &have);
+	if (ret)
+		goto out;
+	qsort(have.v, have.n, sizeof(*have.v), i6_cmp);
+	p->isnew = malloc(n + 1);
+	p->wk = malloc((n + 1) * sizeof(*p->wk));
+	p->wv = malloc((n + 1) * sizeof(*p->wv));
+	if (!p->isnew || !p->wk || !p->wv) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		while (pos < have.n && i6_cmp_key(&have.v[pos], &rules[i]) < 0)
+			pos++;
+		p->isnew[i] = !(pos < have.n && i6_cmp_key(&have.v[pos], &rules[i]) == 0);
+		n_new += p->isnew[i];
+	}
+	if (have.n + n_new > EW_BL6_MAX) {
+		ret = -E2BIG;
+		goto out;
+	}
+
+	ret = get_u32(m->bl6_short, zero, &p->sh_was);
+	if (ret)
+		goto out;
+	p->sh_now = p->sh_was;
+	ret = m32_read(m, &m32);
+	if (ret)
+		goto out;
+	pos = 0;
+	for (size_t i = 0; i < n;) {
+		__u32 L = rules[i].len, a32 = a32_of6(rules[i].addr);
+		struct ew_bl6_mask bits = {}, old = {};
+
+		if (L < 32) {
+			p->sh_now |= 1U << (31 - L);
+			i++;
+			continue;
+		}
+		for (; i < n && a32_of6(rules[i].addr) == a32 && rules[i].len >= 32; i++)
+			mask6_set(&bits, rules[i].len);
+		while (pos < m32.n && m32.v[pos].key < a32)
+			pos++;
+		if (pos < m32.n && m32.v[pos].key == a32)
+			old = m32.v[pos].mask;
+		bits.mid |= old.mid;
+		bits.low |= old.low;
+		if (memcmp(&bits, &old, sizeof(old))) {
+			p->wk[p->nw] = a32;
+			p->wv[p->nw++] = bits;
+		}
+	}
+out:
+	free(have.v);
+	free(m32.v);
+	return ret;
+}
+
+static int plan6_apply(struct import_job *j, struct plan6 *p)
+{
+	__u32 zero = 0;
+	int ret;
+
+	if (!p->n)
+		return 0;
+	ret = import6_rules(j, p->rules, p->n, p->isnew);
+	if (!ret)
+		ret = map_write(j->m->bl6_m32, p->wk, 4, p->wv, sizeof(*p->wv), p->nw);
+	if (!ret && p->sh_now != p->sh_was &&
+	    bpf_map_update_elem(j->m->bl6_short, &zero, &p->sh_now, BPF_ANY) < 0)
+		ret = -errno;
+	return ret;
+}
+
+int bl_import(struct ew_maps *m, const struct ew_bl_entry *e, size_t n,
+	      void (*progress)(size_t done, size_t total, void *ctx), void *ctx)
+{
+	struct import_job j = { .m = m, .e = e, .now_unix = time(NULL), .progress = progress,
+				.pctx = ctx };
+	struct plan4 p4 = {};
+	struct plan6 p6 = {};
+	uint64_t *r4 = NULL;
+	struct i6 *r6 = NULL;
+	size_t n4 = 0, n6 = 0, u4 = 0, u6 = 0;
+	int ret;
+
+	if (n >= I4_IDX_MASK)
+		return -E2BIG;
+	for (size_t i = 0; i < n; i++) {
+		if (cidr_check(&e[i].cidr) || reason_check(e[i].reason) ||
+		    e[i].origin >= EW_ORIGIN_COUNT)
+			return -EINVAL;
+		if (e[i].cidr.family == 4)
+			n4++;
+		else
+			n6++;
+	}
+	r4 = malloc((n4 ? n4 : 1) * sizeof(*r4));
+	r6 = malloc((n6 ? n6 : 1) * sizeof(*r6));
+	j.rc.size = RCACHE_SIZE;
+	j.rc.s = calloc(RCACHE_SIZE, sizeof(*j.rc.s));
+	if (!r4 || !r6 || !j.rc.s) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	n4 = n6 = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct ew_cidr *c = &e[i].cidr;
+
+		if (c->family == 4) {
+			r4[n4++] = i4_pack(a4_of(c), c->plen, i);
+		} else {
+			memcpy(r6[n6].addr, c->addr, 16);
+			r6[n6].len = c->plen;
+			r6[n6++].idx = i;
+		}
+	}
+	/* Sort, then keep the last of equal (address, length): a later entry wins. */
+	ret = sort_u64(r4, n4);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < n4; i++) {
+		if (u4 && (r4[u4 - 1] & ~I4_IDX_MASK) == (r4[i] & ~I4_IDX_MASK))
+			u4--;
+		r4[u4++] = r4[i];
+	}
+	qsort(r6, n6, sizeof(*r6), i6_cmp);
+	for (size_t i = 0; i < n6; i++) {
+		if (u6 && !i6_cmp_key(&r6[u6 - 1], &r6[i]))
+			u6--;
+		r6[u6++] = r6[i];
+	}
+	j.total = u4 + u6;
+
+	/* Both plans, with their room checks, before anything is written. */
+	p4.rules = r4;
+	p4.n = u4;
+	p6.rules = r6;
+	p6.n = u6;
+	if (u4 && (ret = plan4_build(m, &p4)))
+		goto out;
+	if (u6 && (ret = plan6_build(m, &p6)))
+		goto out;
+	if (progress)
+		progress(0, j.total, ctx);
+	ret = plan4_apply(&j, &p4);
+	if (!ret)
+		ret = plan6_apply(&j, &p6);
+out:
+	plan4_free(&p4);
+	plan6_free(&p6);
+	free(r4);
+	free(r6);
+	free(j.rc.s);
+	return ret;
+}
+
+/* ---- flush ---- */
+
+struct kv4 {
+	struct ew_bl4_key *k;
+	struct ew_block *v;
+	size_t n, cap;
+};
+
+struct kv6 {
+	struct ew_bl6_key *k;
+	struct ew_block *v;
+	size_t n, cap;
+};
+
+static int kv4_cb(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	struct kv4 *x = ctx;
+
+	if (x->n + n > x->cap) {
+		size_t cap = x->cap ? x->cap : 4096;
+
+		while (cap < x->n + n)
+			cap *= 2;
+		void *nk = realloc(x->k, cap * sizeof(*x->k));
+
+		if (!nk)
+			return -ENOMEM;
+		x->k = nk;
+		void *nv = realloc(x->v, cap * sizeof(*x->v));
+
+		if (!nv)
+			return -ENOMEM;
+		x->v = nv;
+		x->cap = cap;
+	}
+	memcpy(x->k + x->n, keys, n * sizeof(*x->k));
+	memcpy(x->v + x->n, vals, n * sizeof(*x->v));
+	x->n += n;
+	return 0;
+}
+
+static int kv6_cb(const void *keys, const void *vals, size_t n, void *ctx)
+{
+	struct kv6 *x = ctx;
+
+	if (x->n + n > x->cap) {
+		size_t cap = x->cap ? x->cap : 4096;
+
+		while (cap < x->n + n)
+			cap *= 2;
+		void *nk = realloc(x->k, cap * sizeof(*x->k));
+
+		if (!nk)
+			return -ENOMEM;
+		x->k = nk;
+		void *nv = realloc(x->v, cap * sizeof(*x->v));
+
+		if (!nv)
+			return -ENOMEM;
+		x->v = nv;
+		x->cap = cap;
+	}
+	memcpy(x->k + x->n, keys, n * sizeof(*x->k));
+	memcpy(x->v + x->n, vals, n * sizeof(*x->v));
+	x->n += n;
+	return 0;
+}
+
+static bool flush_match(const struct ew_block *b, int origin, bool expired_only, __u64 now)
+{
+	if (origin >= 0 && b->origin != origin)
+		return false;
+	if (expired_only && !(b->expires_ns && b->expires_ns <= now))
+		return false;
+	return true;
+}
+
+/*
+ * Remove the marked IPv4 rules: summaries rebuilt from the rules that stay
+ * and written first (m24 values, m16, then emptied m24 keys), rules last.
+ */
+static int flush4(struct ew_maps *m, struct kv4 *all, const uint8_t *gone, size_t n_gone)
+{
+	struct vec64 keep24 = {}, old24 = {};
+	__u32 *was16 = NULL, *now16 = NULL, *uk = NULL, *uv = NULL, *dk = NULL;
+	struct ew_bl4_key *dead = NULL;
+	size_t nu = 0, nd = 0, p = 0;
+	int ret;
+
+	was16 = malloc(M16_N * 4);
+	now16 = calloc(M16_N, 4);
+	dead = malloc(n_gone * sizeof(*dead));
+	if (!was16 || !now16 || !dead) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0, d = 0; i < all->n; i++) {
+		__u32 a = ntohl(all->k[i].addr), L = all->k[i].prefixlen;
+
+		if (gone[i]) {
+			dead[d++] = all->k[i];
+			continue;
+		}
+		if (L < 16) {
+			for (__u32 s = a >> 16; s < (a >> 16) + (1U << (16 - L)); s++)
+				now16[s] |= 1U << (23 - L);
+		} else if (L < 24) {
+			now16[a >> 16] |= 1U << (23 - L);
+		} else {
+			now16[a >> 16] |= EW_M16_HAS_LONG;
+			ret = vec64_push(&keep24, (uint64_t)(a >> 8) << 32 | 1U << (32 - L));
+			if (ret)
+				goto out;
+		}
+	}
+	ret = sort_u64(keep24.v, keep24.n);
+	if (ret)
+		goto out;
+	ret = m16_read(m, was16);
+	if (ret)
+		goto out;
+	ret = map_dump(m->bl4_m24, 4, 4, kv32_cb, &old24);
+	if (ret)
+		goto out;
+	ret = sort_u64(old24.v, old24.n);
+	if (ret)
+		goto out;
+
+	/* Merge old and new m24: changed values to update, vanished keys to delete. */
+	uk = malloc((keep24.n + 1) * 4);
+	uv = malloc((keep24.n + 1) * 4);
+	dk = malloc((old24.n + 1) * 4);
+	if (!uk || !uv || !dk) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < keep24.n;) {
+		__u32 k = keep24.v[i] >> 32, bits = 0, old = 0;
+
+		for (; i < keep24.n && keep24.v[i] >> 32 == k; i++)
+			bits |= (__u32)keep24.v[i];
+		for (; p < old24.n && old24.v[p] >> 32 < k; p++)
+			dk[nd++] = old24.v[p] >> 32;
+		if (p < old24.n && old24.v[p] >> 32 == k)
+			old = (__u32)old24.v[p++];
+		if (bits != old) {
+			uk[nu] = k;
+			uv[nu++] = bits;
+		}
+	}
+	for (; p < old24.n; p++)
+		dk[nd++] = old24.v[p] >> 32;
+
+	ret = map_write(m->bl4_m24, uk, 4, uv, 4, nu);
+	if (!ret)
+		ret = m16_write_changed(m, was16, now16);
+	if (!ret)
+		ret = map_delete(m->bl4_m24, dk, 4, nd);
+	if (!ret)
+		ret = map_delete(m->bl4, dead, sizeof(*dead), n_gone);
+out:
+	free(keep24.v);
+	free(old24.v);
+	free(was16);
+	free(now16);
+	free(uk);
+	free(uv);
+	free(dk);
+	free(dead);
+	return ret;
+}
+
+static int flush6(struct ew_maps *m, struct kv6 *all, const uint8_t *gone, size_t n_gone)
+{
+	struct vec_m32 keep = {}, old = {};
+	struct ew_bl6_key *dead = NULL;
+	__u32 *uk = NULL, *dk = NULL, zero = 0, sh_was, sh_now = 0;
+	struct ew_bl6_mask *uv = NULL;
+	size_t nu = 0, nd = 0, p = 0;
+	int ret;
+
+	dead = malloc(n_gone * sizeof(*dead));
+	if (!dead)
+		return -ENOMEM;
+	for (size_t i = 0, d = 0; i < all->n; i++) {
+		__u32 L = all->k[i].prefixlen;
+
+		if (gone[i]) {
+			dead[d++] = all->k[i];
+			continue;
+		}
+		if (L < 32) {
+			sh_now |= 1U << (31 - L);
+			continue;
+		}
+		struct ew_bl6_mask mm = {};
+
+		mask6_set(&mm, L);
+		ret = m32_cb(&(__u32){ a32_of6(all->k[i].addr) }, &mm, 1, &keep);
+		if (ret)
+			goto out;
+	}
+	qsort(keep.v, keep.n, sizeof(*keep.v), m32_row_cmp);
+	ret = get_u32(m->bl6_short, zero, &sh_was);
+	if (ret)
+		goto out;
+	ret = m32_read(m, &old);
+	if (ret)
+		goto out;
+	uk = malloc((keep.n + 1) * sizeof(*uk));
+	uv = malloc((keep.n + 1) * sizeof(*uv));
+	dk = malloc((old.n + 1) * sizeof(*dk));
+	if (!uk || !uv || !dk) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < keep.n;) {
+		__u32 k = keep.v[i].key;
+		struct ew_bl6_mask bits = {}, was = {};
+
+		for (; i < keep.n && keep.v[i].key == k; i++) {
+			bits.mid |= keep.v[i].mask.mid;
+			bits.low |= keep.v[i].mask.low;
+		}
+		for (; p < old.n && old.v[p].key < k; p++)
+			dk[nd++] = old.v[p].key;
+		if (p < old.n && old.v[p].key == k)
+			was = old.v[p++].mask;
+		if (memcmp(&bits, &was, sizeof(was))) {
+			uk[nu] = k;
+			uv[nu++] = bits;
+		}
+	}
+	for (; p < old.n; p++)
+		dk[nd++] = old.v[p].key;
+
+	ret = map_write(m->bl6_m32, uk, 4, uv, sizeof(*uv), nu);
+	if (!ret && sh_now != sh_was &&
+	    bpf_map_update_elem(m->bl6_short, &zero, &sh_now, BPF_ANY) < 0)
+		ret = -errno;
+	if (!ret)
+		ret = map_delete(m->bl6_m32, dk, 4, nd);
+	if (!ret)
+		ret = map_delete(m->bl6, dead, sizeof(*dead), n_gone);
+out:
+	free(keep.v);
+	free(old.v);
+	free(uk);
+	free(uv);
+	free(dk);
+	free(dead);
+	return ret;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Drop reason texts no remaining rule refers to (the map holds only EW_REASONS_MAX). */
+static int reasons_gc(struct ew_maps *m, const struct kv4 *r4, const uint8_t *g4,
+		      const struct kv6 *r6, const uint8_t *g6)
+{
+	struct reason_tab rt;
+	__u32 *used;
+	size_t nu = 0;
+	int ret;
+
+	used = malloc((r4->n + r6->n + 1) * sizeof(*used));
+	if (!used)
+		return -ENOMEM;
+	for (size_t i = 0; i < r4->n; i++)
+		if (!g4[i] && r4->v[i].reason_id)
+			used[nu++] = r4->v[i].reason_id;
+	for (size_t i = 0; i < r6->n; i++)
+		if (!g6[i] && r6->v[i].reason_id)
+			used[nu++] = r6->v[i].reason_id;
+	qsort(used, nu, sizeof(*used), u32_cmp);
+	ret = reason_tab_load(m, &rt);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < rt.n; i++)
+		if (!bsearch(&rt.rows[i].id, used, nu, sizeof(*used), u32_cmp))
+			bpf_map_delete_elem(m->reasons, &rt.rows[i].id);
+	free(rt.rows);
+out:
+	free(used);
+	return ret;
+}
+
+static int reasons_gc_all(struct ew_maps *m)
+{
+	struct kv4 r4 = {};
+	struct kv6 r6 = {};
+	uint8_t *g4 = NULL, *g6 = NULL;
+	int ret;
+
+	ret = map_dump(m->bl4, sizeof(struct ew_bl4_key), sizeof(struct ew_block), kv4_cb, &r4);
+	if (!ret)
+		ret = map_dump(m->bl6, sizeof(struct ew_bl6_key), sizeof(struct ew_block), kv6_cb,
+			       &r6);
+	if (!ret) {
+		g4 = calloc(r4.n + 1, 1);
+		g6 = calloc(r6.n + 1, 1);
+		ret = g4 && g6 ? reasons_gc(m, &r4, g4, &r6, g6) : -ENOMEM;
+	}
+	free(r4.k);
+	free(r4.v);
+	free(r6.k);
+	free(r6.v);
+	free(g4);
+	free(g6);
+	return ret;
+}
+
+int bl_flush(struct ew_maps *m, int origin, bool expired_only, size_t *removed)
+{
+	struct kv4 r4 = {};
+	struct kv6 r6 = {};
+	uint8_t *g4 = NULL, *g6 = NULL;
+	size_t n4 = 0, n6 = 0;
+	__u64 now = ew_boot_ns();
+	int ret;
+
+	if (removed)
+		*removed = 0;
+	ret = map_dump(m->bl4, sizeof(struct ew_bl4_key), sizeof(struct ew_block), kv4_cb, &r4);
+	if (!ret)
+		ret = map_dump(m->bl6, sizeof(struct ew_bl6_key), sizeof(struct ew_block), kv6_cb,
+			       &r6);
+	if (ret)
+		goto out;
+	g4 = malloc(r4.n + 1);
+	g6 = malloc(r6.n + 1);
+	if (!g4 || !g6) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < r4.n; i++)
+		n4 += g4[i] = flush_match(&r4.v[i], origin, expired_only, now);
+	for (size_t i = 0; i < r6.n; i++)
+		n6 += g6[i] = flush_match(&r6.v[i], origin, expired_only, now);
+	if (n4)
+		ret = flush4(m, &r4, g4, n4);
+	if (!ret && n6)
+		ret = flush6(m, &r6, g6, n6);
+	if (!ret && (n4 || n6))
+		ret = reasons_gc(m, &r4, g4, &r6, g6);
+	if (!ret && removed)
+		*removed = n4 + n6;
+out:
+	free(r4.k);
+	free(r4.v);
+	free(r6.k);
+	free(r6.v);
+	free(g4);
+	free(g6);
+	return ret;
+}
