@@ -33,7 +33,7 @@ LIB_OBJ	:= $(patsubst user/lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
 LIB	:= $(B)/libedgeward.a
 
 CTL_SRC	:= $(wildcard user/edgewardctl/*.c)
-CTL_OBJ	:= $(patsubst user/edgewardctl/%.c,$(B)/edgewardctl/%.o,$(CTL_SRC))
+CTL_OBJ	:= $(patsubst user/edgewardctl/%.c,$(B)/obj/edgewardctl/%.o,$(CTL_SRC))
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
@@ -69,7 +69,7 @@ $(LIB): $(LIB_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/edgewardctl/%.o: user/edgewardctl/%.c $(HDRS) $(SKELS) | $(B)
+$(B)/obj/edgewardctl/%.o: user/edgewardctl/%.c $(HDRS) $(SKELS) | $(B)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/edgewardctl -c $< -o $@
 
