@@ -30,7 +30,7 @@ ctr() {
 	ctl -j stats | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
-for c in d["counters"]:
+for c in d["reasons"]:
     if c["reason"] == sys.argv[1]:
         print(c["packets"]); break
 else:
@@ -122,7 +122,7 @@ check "blocks identical after upgrade" test "$(echo "$before" | python3 -c 'impo
 check "hostile still dropped after upgrade" neg tcp_ok $HOSTILE $SRV4_HOSTILE 80
 
 # --- the counters add up: every packet in exactly one reason ---
-total=$(ctl -j stats | python3 -c 'import json,sys; print(sum(c["packets"] for c in json.load(sys.stdin)["counters"]))')
+total=$(ctl -j stats | python3 -c 'import json,sys; print(sum(c["packets"] for c in json.load(sys.stdin)["reasons"]))')
 check "counters are non-zero and consistent ($total packets)" test "${total:-0}" -gt 1000
 
 # --- detach: traffic flows unfiltered again ---
