@@ -28,7 +28,7 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ew_bl4_m16 SEC(".maps");
 
-/* Which lengths 24..32 exist in a /24 (bit L - 24); only /24s holding such rules. */
+/* Which lengths 24..32 exist in a /24 (bit 32 - L); only /24s holding such rules. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, EW_BL4_M24_MAX);

@@ -51,6 +51,7 @@ struct ew_pkt {
 	__u16 ip_id;
 	__u16 frag;		/* IPv4 frag_off / IPv6 fragment offset field, host order */
 	__u32 linear;		/* bytes in the linear part */
+	__u32 ip_end;		/* offset where the IP packet ends (total/payload length) */
 	__u8 family;		/* 4, 6, 0 before the IP header */
 	__u8 proto;
 	__u8 ttl;

@@ -94,17 +94,51 @@ __noinline int ew_ip4_options(struct xdp_md *ctx, __u32 opt_off, __u32 opt_len)
 	return w.result;
 }
 
+/*
+ * Offset of a packet pointer from the start of the frame. The subtraction
+ * must stay 64-bit: the verifier refuses 32-bit arithmetic on pointers,
+ * which the compiler would otherwise emit when the result is narrowed.
+ */
+static __always_inline __u32 ew_off(const struct ew_cur *c, const void *ptr)
+{
+	__u64 off = (long)ptr - (long)c->data;
+
+	asm volatile("" : "+r"(off));
+	return off;
+}
+
+/*
+ * The L4 header must fit in the IP packet as its length field says (a short
+ * first fragment is padded to 60 bytes on Ethernet, and the padding must not
+ * be read as a TCP header) and in the linear part of the frame.
+ */
+static __always_inline int ew_l4_short(struct ew_cur *c, struct ew_pkt *p, void *l4, __u32 need)
+{
+	if (ew_off(c, l4) + need > p->ip_end)
+		return p->first_frag ? EW_R_FRAG_TINY : EW_R_TRUNC_L4;
+	if (l4 + need > c->end)
+		return ew_short(p, EW_R_TRUNC_L4);
+	return 0;
+}
+
 static __always_inline int ew_parse_l4(struct ew_cur *c, struct ew_pkt *p, void *l4)
 {
 	void *end = c->end;
+	int r;
 
 	switch (p->proto) {
 	case IPPROTO_TCP: {
 		struct tcphdr *th = l4;
 
-		if ((void *)(th + 1) > end)
-			return ew_short(p, EW_R_TRUNC_L4);
+		r = ew_l4_short(c, p, l4, sizeof(*th));
+		if (r)
+			return r;
+		if ((void *)(th + 1) > end)	/* for the verifier: ew_l4_short checked it */
+			return EW_R_TRUNC_L4;
 		if (th->doff < 5)
+			return EW_R_BAD_L4;
+		/* Options the IP packet does not hold. */
+		if (ew_off(c, l4) + th->doff * 4 > p->ip_end)
 			return EW_R_BAD_L4;
 		p->sport = bpf_ntohs(th->source);
 		p->dport = bpf_ntohs(th->dest);
@@ -114,8 +148,11 @@ static __always_inline int ew_parse_l4(struct ew_cur *c, struct ew_pkt *p, void 
 	case IPPROTO_UDP: {
 		struct udphdr *uh = l4;
 
+		r = ew_l4_short(c, p, l4, sizeof(*uh));
+		if (r)
+			return r;
 		if ((void *)(uh + 1) > end)
-			return ew_short(p, EW_R_TRUNC_L4);
+			return EW_R_TRUNC_L4;
 		/* 0 is legal only with an IPv6 jumbogram, which we do not accept. */
 		if (bpf_ntohs(uh->len) < sizeof(*uh))
 			return EW_R_BAD_L4;
@@ -127,8 +164,15 @@ static __always_inline int ew_parse_l4(struct ew_cur *c, struct ew_pkt *p, void 
 	case IPPROTO_ICMPV6: {
 		__u8 *ih = l4;
 
-		if ((void *)(ih + 8) > end)	/* type, code, checksum, 4 bytes of rest */
-			return ew_short(p, EW_R_TRUNC_L4);
+		/* ICMP in IPv6 or ICMPv6 in IPv4 has no meaning: no ports, L3 rules only. */
+		if ((p->proto == IPPROTO_ICMP) != (p->family == 4))
+			return EW_R_PASS;
+		/* type, code, checksum, 4 bytes of rest */
+		r = ew_l4_short(c, p, l4, 8);
+		if (r)
+			return r;
+		if ((void *)(ih + 8) > end)
+			return EW_R_TRUNC_L4;
 		p->sport = ih[0];	/* type */
 		p->dport = ih[1];	/* code */
 		break;
@@ -156,6 +200,8 @@ static __always_inline int ew_parse_ip4(struct xdp_md *ctx, struct ew_cur *c, st
 		return ew_short(p, EW_R_TRUNC_IP4);
 	if (bpf_ntohs(ip->tot_len) < hlen)
 		return EW_R_BAD_IP4;
+	/* A frame cut short of this is judged by the headers it holds. */
+	p->ip_end = ew_off(c, ip) + bpf_ntohs(ip->tot_len);
 
 	p->family = 4;
 	p->proto = ip->protocol;
@@ -168,7 +214,7 @@ static __always_inline int ew_parse_ip4(struct xdp_md *ctx, struct ew_cur *c, st
 	p->frag = frag;
 
 	if (hlen > sizeof(*ip)) {
-		r = ew_ip4_options(ctx, (void *)(ip + 1) - c->data, hlen - sizeof(*ip));
+		r = ew_ip4_options(ctx, ew_off(c, ip + 1), hlen - sizeof(*ip));
 		if (r != EW_R_PASS)
 			return r;
 	}
@@ -199,6 +245,10 @@ static __always_inline int ew_parse_ip6(struct ew_cur *c, struct ew_pkt *p, stru
 	if (ip6->version != 6)
 		return EW_R_BAD_IP6;
 
+	/* Payload length 0 means a jumbogram; no limit then but the frame. */
+	p->ip_end = ew_off(c, ip6 + 1) + bpf_ntohs(ip6->payload_len);
+	if (!ip6->payload_len)
+		p->ip_end = p->len;
 	p->family = 6;
 	p->ttl = ip6->hop_limit;
 	p->tos = ip6->priority << 4 | ip6->flow_lbl[0] >> 4;
@@ -250,6 +300,11 @@ static __always_inline int ew_parse_ip6(struct ew_cur *c, struct ew_pkt *p, stru
 			p->proto = nh;
 			return ew_parse_l4(c, p, cur);
 		}
+		/* The whole extension header, not only its first 8 bytes, must be there. */
+		if (ew_off(c, h) + hlen > p->ip_end)
+			return p->first_frag ? EW_R_FRAG_TINY : EW_R_TRUNC_IP6;
+		if ((void *)h + hlen > end)
+			return ew_short(p, EW_R_TRUNC_IP6);
 		nh = h[0];
 		cur += hlen;
 	}

@@ -76,16 +76,20 @@ static __always_inline int ew_in_set(const struct ew_pkt *p, const struct ew_pol
 }
 
 /*
- * Martian sources: never legitimate on any wire. IPv4 0/8, 127/8 and
- * 224/3 (multicast, reserved, broadcast); IPv6 ::1, multicast, and :: except
- * for ICMPv6 (duplicate address detection sends from ::). Private ranges are
- * not bogons here: the guide's own ACLs allow them.
+ * Martian sources: never legitimate on any wire. IPv4 0/8 (except a DHCP
+ * client's 0.0.0.0 to port 67), 127/8 and 224/3 (multicast, reserved,
+ * broadcast); IPv6 ::1, multicast, and :: except for the ICMPv6 messages a
+ * host sends before it has an address (router solicitation 133, duplicate
+ * address detection 135, MLD reports 131/143). Private ranges are not bogons
+ * here: the guide's own ACLs allow them.
  */
 static __always_inline int ew_is_bogon(const struct ew_pkt *p)
 {
 	if (p->family == 4) {
 		__u32 a = bpf_ntohl(p->saddr[0]);
 
+		if (a == 0 && p->proto == IPPROTO_UDP && p->has_l4 && p->dport == 67)
+			return 0;
 		return (a >> 24) == 0 || (a >> 24) == 127 || (a >> 29) == 7;
 	}
 	if ((bpf_ntohl(p->saddr[0]) >> 24) == 0xff)
@@ -94,7 +98,11 @@ static __always_inline int ew_is_bogon(const struct ew_pkt *p)
 		return 0;
 	if (p->saddr[3] == bpf_htonl(1))
 		return 1;
-	return p->saddr[3] == 0 && p->proto != IPPROTO_ICMPV6;
+	if (p->saddr[3])
+		return 0;
+	if (p->proto == IPPROTO_ICMPV6 && p->has_l4)
+		return !(p->sport == 133 || p->sport == 135 || p->sport == 131 || p->sport == 143);
+	return 1;
 }
 
 /* ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, deprecated), except :: and ::1. */
@@ -118,9 +126,9 @@ static __always_inline const struct ew_port *ew_port_of(const struct ew_pkt *p,
 		return &pol->tcp[p->dport];
 	case IPPROTO_UDP:
 		return &pol->udp[p->dport];
-	case IPPROTO_ICMP:
+	case IPPROTO_ICMP:	/* has_l4 only in IPv4 (ew_parse_l4) */
 		return &pol->icmp[p->sport & 0xff];
-	case IPPROTO_ICMPV6:
+	case IPPROTO_ICMPV6:	/* has_l4 only in IPv6 */
 		return &pol->icmp6[p->sport & 0xff];
 	}
 	return 0;

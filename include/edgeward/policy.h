@@ -85,7 +85,7 @@ struct ew_policy {
 	__u32 flags;		/* EW_POL_* */
 	__u32 ev_sample;	/* send 1 in ev_sample drops as events; 0 = no events */
 	__u32 ev_max_per_s;	/* cap on events per second, all CPUs */
-	__u32 n_allow;		/* informational: allowlist entries in the tries */
+	__u32 n_allow;		/* allowlist entries; 0 makes the datapath skip the lookup */
 	__u64 applied_unix;	/* wall-clock seconds of the change */
 	struct ew_rl_class rl[EW_RL_MAX];
 	struct ew_acl acl[EW_ACL_MAX];

@@ -81,6 +81,8 @@ int ctl_json_print(json_t *v);
 /* A JSON string from untrusted bytes: invalid UTF-8 and control bytes are escaped. */
 json_t *ctl_jstr(const char *s);
 json_t *ctl_jcidr(const struct ew_cidr *c);
+/* Valid UTF-8 without control characters: safe to print on a terminal as it is. */
+bool ctl_printable(const char *s);
 
 /* Times and durations for humans. */
 void ctl_iso_time(time_t t, char *buf, size_t len);		/* 2025-01-02T03:04:05+00:00 */
@@ -128,6 +130,10 @@ int ctl_map_count(int fd, size_t key_size, size_t *n);
 
 bool ctl_same_cidr(const struct ew_cidr *a, const struct ew_cidr *b);
 bool ctl_same_port(const struct ew_portspec *a, const struct ew_portspec *b);
+
+/* Help texts of the top-level commands, next to their handlers. */
+extern const char help_attach[], help_detach[], help_status[], help_reload[];
+extern const char help_apply[], help_stats[], help_events[];
 
 /* Handlers of the top-level table (main.c). */
 int cmd_attach(int argc, char **argv);
