@@ -23,17 +23,15 @@
  *
  * Addresses used throughout (the rule generators never cover them):
  *   10.99.0.1     flood / dropped source, inside the blocked 10.99.0.0/24
- *   198.51.100.1  allowed source, in no rule
+ *   198.51.100.1  allowed source: in no blocklist or allowlist rule (in the 8443 ACL)
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
 #include <net/if.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -51,7 +49,7 @@
 #define SRC_DROP  0x0a630001u	/* 10.99.0.1 */
 #define SRC_ALLOW 0xc6336401u	/* 198.51.100.1 */
 #define DST_ADDR  0x0ac80002u	/* 10.200.0.2 */
-#define NS_BENCH_PORT 8443	/* open, ACL'd and rate-limited per packet by the bench policy */
+#define BENCH_PORT 8443	/* open, ACL'd and rate-limited per packet by the bench policy */
 
 static double now_s(void)
 {
@@ -381,7 +379,7 @@ static int portspec(const char *s, struct ew_portspec *p)
  * The bench policy: the YAML file (examples/edgeward.yaml: bogons and
  * v4mapped drop, default-deny TCP, 80/443 open, ACLs on 22 and 5432, rate
  * class http on 80/443 counting connections) plus a few allowlist entries
- * and port NS_BENCH_PORT/tcp: ACL'd to 198.51.100.0/24 and 10/8 (which opens it to them), and
+ * and port BENCH_PORT/tcp: ACL'd to 198.51.100.0/24 and 10/8 (which opens it to them), and
  * in a class "bench" that charges every packet at 1e9/s (a bucket that
  * never runs out over millions of test runs). Variants switch stages off to
  * price them:
@@ -570,7 +568,7 @@ static int cmd_import(int argc, char **argv)
 		snprintf(e[n].reason, sizeof(e[n].reason), "bench");
 		n++;
 	}
-	r = bl_import(&m, e, n, NULL, NULL);
+	r = bl_import(&m, e, n, NULL, NULL, NULL);
 	t1 = now_s();
 	if (r) {
 		fprintf(stderr, "import: bl_import: %s\n", strerror(-r));
@@ -852,7 +850,7 @@ static int cmd_micro(int argc, char **argv)
 		return 1;
 
 	mkpkt4(ack443, mac, SRC_ALLOW, DST_ADDR, 443, 0x10);
-	mkpkt4(syn8443, mac, SRC_ALLOW, DST_ADDR, NS_BENCH_PORT, 0x02);
+	mkpkt4(syn8443, mac, SRC_ALLOW, DST_ADDR, BENCH_PORT, 0x02);
 	mkpkt4(drop, mac, SRC_DROP, DST_ADDR, 443, 0x02);
 	mkpkt4(miss, mac, SRC_ALLOW, DST_ADDR, 22, 0x02);
 	mkpkt6(a6, "2001:db8:1::1", "2001:db8:ffff::2", 443, 0x10);

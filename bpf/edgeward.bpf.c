@@ -3,7 +3,8 @@
  * edgeward XDP filter: one entry, one line per stage, in the packet's order:
  * parse -> malformed/bogon -> allowlist -> blocklist -> service ACL ->
  * rate limit -> default policy. Every packet ends in exactly one reason
- * counter (ew_verdict).
+ * counter (ew_verdict). The allowlist, which overrides the stages after it,
+ * is looked up only when one of them would drop (ew_judge).
  *
  * The parser is inlined into the entry (it needs packet pointers); the rule
  * stages and the verdict are global functions, each verified once instead of
@@ -23,25 +24,15 @@ static __always_inline int ew_blocked(const struct ew_pkt *p)
 	return ew_bl6_match(p->saddr[0], p->saddr[1], p->saddr[2], p->saddr[3]);
 }
 
-/* The rule stages, after a successful parse. Returns the packet's reason. */
-__noinline int ew_judge(struct ew_pkt *p)
+/* Blocklist, service ACL, rate limit and default policy. */
+static __always_inline int ew_rules(struct ew_pkt *p, const struct ew_policy *pol)
 {
-	const struct ew_policy *pol = ew_policy_get();
 	const struct ew_port *port;
 
-	if (!p)
-		return EW_R_BAD_IP4;
-	if (pol && (pol->flags & EW_POL_BOGONS) && ew_is_bogon(p))
-		return EW_R_BOGON;
-	if (pol && (pol->flags & EW_POL_V4MAPPED) && ew_is_v4mapped(p))
-		return EW_R_V4MAPPED;
-	if (pol && pol->n_allow && ew_in_set(p, pol, 0))
-		return EW_R_PASS_ALLOW;
 	if (ew_blocked(p))
 		return EW_R_BLOCKLIST;
 	if (!pol)
 		return EW_R_PASS;
-
 	port = ew_port_of(p, pol);	/* 0 for non-first fragments and portless protocols */
 	if (ew_acl_denies(p, pol, port))
 		return EW_R_ACL;
@@ -50,6 +41,29 @@ __noinline int ew_judge(struct ew_pkt *p)
 	if (ew_default_denies(p, pol, port))
 		return EW_R_DEFAULT_DENY;
 	return EW_R_PASS;
+}
+
+/*
+ * The rule stages, after a successful parse. Returns the packet's reason.
+ * The allowlist overrides every later stage; it is consulted only when one
+ * of them would drop, so that allowed traffic does not pay its LPM lookup.
+ * An allowlisted source is still charged by a rate limiter it passes.
+ */
+__noinline int ew_judge(struct ew_pkt *p)
+{
+	const struct ew_policy *pol = ew_policy_get();
+	int r;
+
+	if (!p)
+		return EW_R_BAD_IP4;
+	if (pol && (pol->flags & EW_POL_BOGONS) && ew_is_bogon(p))
+		return EW_R_BOGON;
+	if (pol && (pol->flags & EW_POL_V4MAPPED) && ew_is_v4mapped(p))
+		return EW_R_V4MAPPED;
+	r = ew_rules(p, pol);
+	if (r != EW_R_PASS && pol && pol->n_allow && ew_in_set(p, pol, 0))
+		return EW_R_PASS_ALLOW;
+	return r;
 }
 
 /* Other ethertypes pass or drop by policy. */

@@ -24,7 +24,7 @@
 # Everything it creates is named ewb_* and removed on exit: netns ewb_A/ewb_B (with their
 # veths, iptables, ipset and nftables state), the pin dir /sys/fs/bpf/ewb_pins, xdp-filter's
 # state only if this run loaded it (a pre-existing /sys/fs/bpf/xdp-filter is never touched:
-# the xdp-filter rows are skipped instead).
+# the xdp-filter rows are skipped instead). EWB_BIN / EWB_CTL: other ew_bench / edgewardctl (dev).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD

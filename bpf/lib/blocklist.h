@@ -28,13 +28,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ew_bl4_m16 SEC(".maps");
 
-/* Which lengths 24..32 exist in a /24 (bit 32 - L); only /24s holding such rules. */
+/*
+ * Which lengths 24..32 exist in each /24, four /24s packed in a word (lane
+ * (a >> 8) & 3, bit lane * 16 + 32 - L): an array so the lookup is inlined,
+ * and a fixed 32 MiB whatever the rule count.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, EW_BL4_M24_MAX);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, EW_BL4_M24_WORDS);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ew_bl4_m24 SEC(".maps");
 
@@ -112,18 +115,19 @@ __noinline int ew_bl4_match(__u32 addr_be)
 {
 	__u32 a = bpf_ntohl(addr_be), k = a >> 16;
 	struct ew_bl4_key key;
+	__u64 all, *w;
 	__u32 *m;
-	__u64 all;
 
 	m = bpf_map_lookup_elem(&ew_bl4_m16, &k);
 	if (!m || !*m)
 		return 0;
 	all = (__u64)(*m & 0xffffff) << 9;	/* bit 32 - L for L 0..23 */
 	if (*m & EW_M16_HAS_LONG) {
-		k = a >> 8;
-		m = bpf_map_lookup_elem(&ew_bl4_m24, &k);
-		if (m)
-			all |= *m & 0x1ff;	/* bit 32 - L for L 24..32 */
+		k = a >> 10;
+		w = bpf_map_lookup_elem(&ew_bl4_m24, &k);
+		/* This /24's lane: bit 32 - L for L 24..32. */
+		if (w)
+			all |= (*w >> (((a >> 8) & 3) * EW_M24_LANE_BITS)) & EW_M24_LANE_MASK;
 	}
 	/* Longest first; bounded by the 33 possible lengths. */
 	for (int i = 0; i < 33 && all; i++) {

@@ -45,7 +45,7 @@ static __always_inline int ew_rl_allow(struct ew_pkt *p, const struct ew_policy 
 	/* IPv4: the /32 then saddr[1], which is zero; IPv6: the /64. */
 	__builtin_memcpy(key.addr, p->saddr, 8);
 
-	now = ew_now(p);
+	now = ew_now(p);	/* coarse: GCRA needs no better than a jiffy */
 	st = bpf_map_lookup_elem(&ew_rl_state, &key);
 	if (!st) {
 		init.tat_ns = now + c->interval_ns;

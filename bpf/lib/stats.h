@@ -23,9 +23,10 @@ struct {
 } ew_events SEC(".maps");
 
 /*
- * The per-second cap on events, shared by all CPUs so that the cap is global.
- * The window reset races between CPUs: at a second boundary two CPUs may
- * both reset, letting at most ncpus * cap events through in that second.
+ * The per-second cap on events, shared by all CPUs so that the cap is global;
+ * it is written only when an event is sent. The window reset races between
+ * CPUs: at a second boundary two CPUs may both reset, letting at most
+ * ncpus * cap events through in that second.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -34,6 +35,15 @@ struct {
 	__type(value, struct ew_ev_cap);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ew_ev_cap SEC(".maps");
+
+/* Events suppressed by the cap since this CPU last sent one. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ew_ev_supp SEC(".maps");
 
 /* ABI of the pinned maps, written by the loader. */
 struct {
@@ -52,23 +62,24 @@ static __always_inline void ew_event(struct xdp_md *ctx, struct ew_pkt *p,
 	struct ew_ev_cap *cap;
 	struct ew_event *e;
 	__u32 zero = 0;
-	__u64 sec;
+	__u64 sec, *supp;
 
 	if (!pol || !pol->ev_sample)
 		return;
 	if (pol->ev_sample > 1 && bpf_get_prandom_u32() % pol->ev_sample)
 		return;
 	cap = bpf_map_lookup_elem(&ew_ev_cap, &zero);
-	if (!cap)
+	supp = bpf_map_lookup_elem(&ew_ev_supp, &zero);
+	if (!cap || !supp)
 		return;
 	sec = ew_now(p) / 1000000000ULL;
+	if (cap->window_s == sec && cap->sent >= pol->ev_max_per_s) {
+		(*supp)++;
+		return;
+	}
 	if (cap->window_s != sec) {
 		cap->window_s = sec;
 		cap->sent = 0;
-	}
-	if (cap->sent >= pol->ev_max_per_s) {
-		__sync_fetch_and_add(&cap->suppressed, 1);
-		return;
 	}
 	__sync_fetch_and_add(&cap->sent, 1);
 
@@ -76,7 +87,7 @@ static __always_inline void ew_event(struct xdp_md *ctx, struct ew_pkt *p,
 	if (!e)
 		return;
 	__builtin_memset(e, 0, sizeof(*e));
-	e->ts_boot_ns = p->now;
+	e->ts_mono_ns = p->now;
 	e->ifindex = ctx->ingress_ifindex;
 	e->pkt_len = p->len > 0xffff ? 0xffff : p->len;
 	e->reason = reason;
@@ -95,9 +106,9 @@ static __always_inline void ew_event(struct xdp_md *ctx, struct ew_pkt *p,
 	}
 	__builtin_memcpy(e->saddr, p->saddr, 16);
 	__builtin_memcpy(e->daddr, p->daddr, 16);
-	/* Not exact under races; it tells the reader that a gap precedes this event. */
-	e->sample_drops = cap->suppressed;
-	cap->suppressed = 0;
+	/* This CPU's share only: it tells the reader that a gap precedes this event. */
+	e->sample_drops = *supp > 0xffffffff ? 0xffffffff : *supp;
+	*supp = 0;
 	bpf_ringbuf_submit(e, 0);
 }
 

@@ -11,7 +11,7 @@
 #ifndef EDGEWARD_ABI_H
 #define EDGEWARD_ABI_H
 
-#define EW_ABI_VERSION 1
+#define EW_ABI_VERSION 2	/* 2: ew_bl4_m24 became a packed ARRAY of __u64 */
 
 #define EW_PIN_DIR	"/sys/fs/bpf/edgeward"
 #define EW_PROG_PIN	EW_PIN_DIR "/ew_xdp"
@@ -21,6 +21,7 @@
 #define EW_MAP_STATS	 "ew_stats"
 #define EW_MAP_EVENTS	 "ew_events"
 #define EW_MAP_EVCAP	 "ew_ev_cap"
+#define EW_MAP_EVSUPP	 "ew_ev_supp"
 #define EW_MAP_INFO	 "ew_info"
 #define EW_MAP_BL4	 "ew_bl4"
 #define EW_MAP_BL4_M16	 "ew_bl4_m16"
@@ -96,7 +97,7 @@ _Static_assert(sizeof(struct ew_info) == 16, "ew_info ABI");
 
 /* A sampled drop, sent through the ew_events ring buffer. */
 struct ew_event {
-	__u64 ts_boot_ns;	/* bpf_ktime_get_boot_ns() */
+	__u64 ts_mono_ns;	/* bpf_ktime_get_coarse_ns(): CLOCK_MONOTONIC_COARSE */
 	__u32 ifindex;
 	__u16 pkt_len;		/* whole frame, all buffers */
 	__u8 reason;		/* enum ew_reason */
@@ -119,12 +120,15 @@ struct ew_event {
 };
 _Static_assert(sizeof(struct ew_event) == 88, "ew_event ABI");
 
-/* ew_ev_cap: a global token count for drop events (see bpf/lib/events.h). */
+/*
+ * ew_ev_cap: the global count of drop events sent in the current second
+ * (see bpf/lib/stats.h). Past the cap only the per-CPU ew_ev_supp counters
+ * are written, so a flood does not bounce this cache line between CPUs.
+ */
 struct ew_ev_cap {
-	__u64 window_s;		/* boot-time second of the current window */
+	__u64 window_s;		/* CLOCK_MONOTONIC second of the current window */
 	__u64 sent;		/* events sent in that window */
-	__u64 suppressed;	/* events over the cap since the last one sent */
 };
-_Static_assert(sizeof(struct ew_ev_cap) == 24, "ew_ev_cap ABI");
+_Static_assert(sizeof(struct ew_ev_cap) == 16, "ew_ev_cap ABI");
 
 #endif

@@ -137,7 +137,7 @@ struct ew_rl_key {
 _Static_assert(sizeof(struct ew_rl_key) == 12, "ew_rl_key ABI");
 
 struct ew_rl_state {
-	__u64 tat_ns;		/* theoretical arrival time, CLOCK_BOOTTIME ns */
+	__u64 tat_ns;		/* theoretical arrival time, CLOCK_MONOTONIC ns */
 	__u64 drops;		/* packets this source lost to the class */
 };
 _Static_assert(sizeof(struct ew_rl_state) == 16, "ew_rl_state ABI");

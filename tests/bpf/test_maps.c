@@ -180,13 +180,53 @@ static __u32 m16(__u32 i)
 	return v;
 }
 
-/* Value of m24[k], or 0xdead when absent. */
-#define ABSENT 0xdeadULL
+/* The 16-bit lane of the /24 k (host-order address >> 8) in its m24 word; 0xdead: unreadable. */
+#define UNREADABLE 0xdeadULL
 static unsigned long long m24(__u32 k)
 {
-	__u32 v;
+	__u32 w = k >> 2;
+	__u64 v;
 
-	return bpf_map_lookup_elem(m.bl4_m24, &k, &v) ? ABSENT : v;
+	if (bpf_map_lookup_elem(m.bl4_m24, &w, &v))
+		return UNREADABLE;
+	return (v >> ((k & 3) * EW_M24_LANE_BITS)) & 0xffff;
+}
+
+/*
+ * Non-zero m24 lanes (/24s with long rules) over the whole array, read
+ * independently of blocklist.c; *stray counts lanes with bits beyond the 9
+ * of lengths 24..32.
+ */
+static size_t m24_lanes(size_t *stray)
+{
+	const __u32 chunk = 65536;
+	__u32 *k = calloc(chunk, sizeof(*k));
+	__u64 *v = calloc(chunk, sizeof(*v));
+	size_t n = 0, bad = 0;
+
+	for (__u32 w = 0; k && v && w < EW_BL4_M24_WORDS; w += chunk) {
+		LIBBPF_OPTS(bpf_map_batch_opts, o);
+		__u32 in = w - 1, out, cnt = chunk;
+		int r = bpf_map_lookup_batch(m.bl4_m24, w ? &in : NULL, &out, k, v, &cnt, &o);
+
+		if ((r && r != -ENOENT) || cnt != chunk) {
+			n = (size_t)-1;
+			break;
+		}
+		for (__u32 i = 0; i < cnt; i++) {
+			for (int l = 0; l < 4; l++) {
+				__u64 lane = (v[i] >> (l * EW_M24_LANE_BITS)) & 0xffff;
+
+				n += !!lane;
+				bad += !!(lane & ~EW_M24_LANE_MASK);
+			}
+		}
+	}
+	free(k);
+	free(v);
+	if (stray)
+		*stray = bad;
+	return n;
 }
 
 static struct ew_bl6_mask m32(__u32 k, bool *present)
@@ -302,7 +342,7 @@ static size_t map_size(int fd)
 static void check_summaries(const char *what)
 {
 	struct expect x = { .m16 = calloc(65536, 4) };
-	size_t bad16 = 0, bad24 = 0, bad32 = 0, keys24 = 0, keys32 = 0;
+	size_t bad16 = 0, bad24 = 0, bad32 = 0, keys24 = 0, keys32 = 0, stray24 = 0;
 	int r;
 
 	r = bl_foreach(&m, expect_cb, &x);
@@ -338,7 +378,9 @@ static void check_summaries(const char *what)
 	}
 	EQ(bad16, 0, "%s: m16 matches the rules (entries differing)", what);
 	EQ(bad24, 0, "%s: m24 values match the rules (entries differing)", what);
-	EQ(map_size(m.bl4_m24), keys24, "%s: m24 holds exactly the /24s with long rules", what);
+	EQ(m24_lanes(&stray24), keys24, "%s: m24 lanes set exactly for the /24s with long rules",
+	   what);
+	EQ(stray24, 0, "%s: no m24 lane has bits beyond lengths 24..32", what);
 	EQ(bad32, 0, "%s: m32 values match the rules (entries differing)", what);
 	EQ(map_size(m.bl6_m32), keys32, "%s: m32 holds exactly the /32s with rules", what);
 	EQ(sh6(), x.sh, "%s: bl6_short matches the rules", what);
@@ -403,7 +445,7 @@ static void test_v4(void)
 	EQ(m16(0x0a01), 1U << 23 | 1U << 15 | 1U << 7 | 1U << 3 | EW_M16_HAS_LONG,
 	   "nested: m16[0x0a01] = /0 /8 /16 /20 + HAS_LONG");
 	EQ(m24(0x0a0102), 1U << 8 | 1U << 4 | 1U << 0, "nested: m24[0x0a0102] = /24 /28 /32");
-	EQ(count_keys(m.bl4_m24, 4), 1, "nested: one m24 key");
+	EQ(m24_lanes(NULL), 1, "nested: one m24 lane set");
 	check_summaries("nested v4");
 
 	DEL("0.0.0.0/0");
@@ -439,7 +481,7 @@ static void test_v4(void)
 	V4("10.1.2.17", XDP_PASS);
 	V4("10.1.2.3", XDP_DROP);
 	DEL("10.1.2.3/32");
-	EQ(m24(0x0a0102), ABSENT, "del /32: m24 key removed");
+	EQ(m24(0x0a0102), 0, "del /32: m24 lane cleared");
 	EQ(m16(0x0a01), 1U << 3, "del /32: HAS_LONG cleared, /20 stays");
 	V4("10.1.2.3", XDP_PASS);
 	DEL("10.1.16.0/20");
@@ -464,7 +506,7 @@ static void test_v4(void)
 	V4("10.9.9.1", XDP_PASS);
 	V4("10.9.9.2", XDP_DROP);
 	DEL("10.9.9.2/32");
-	EQ(m24(0x0a0909), ABSENT, "last /32 of the /24: key removed");
+	EQ(m24(0x0a0909), 0, "last /32 of the /24: lane cleared");
 	EQ(m16(0x0a09), 1U << 3 | EW_M16_HAS_LONG, "another /24 in the /16 keeps HAS_LONG");
 	DEL("10.9.32.0/20");
 	EQ(m16(0x0a09), 1U << 3 | EW_M16_HAS_LONG, "sibling /20 keeps bit 3");
@@ -475,7 +517,51 @@ static void test_v4(void)
 	EQ(m16(0x0a09), 0, "all of 10.9/16 gone: m16 = 0");
 	DEL("172.16.0.0/12");
 	EQ(m16_with(~0U), 0, "every m16 entry is 0 again");
-	EQ(count_keys(m.bl4_m24, 4), 0, "m24 is empty again");
+	EQ(m24_lanes(NULL), 0, "m24 is all zero again");
+
+	/* Four /24s share a word: one lane each, lane = (a >> 8) & 3 at bit lane * 16. */
+	{
+		__u32 w = 0x0a0b0c00 >> 10;
+		__u64 v = 0;
+
+		ADD("10.11.12.0/24");
+		ADD("10.11.13.128/25");
+		ADD("10.11.14.7/32");
+		ADD("10.11.15.16/28");
+		EQ(bpf_map_lookup_elem(m.bl4_m24, &w, &v), 0, "lanes: read word 0x%x", w);
+		EQ(v, 1ULL << 8 | 1ULL << (16 + 7) | 1ULL << (32 + 0) | 1ULL << (48 + 4),
+		   "lanes: word = /24 in lane 0, /25 in 1, /32 in 2, /28 in 3");
+		V4("10.11.12.99", XDP_DROP);
+		V4("10.11.13.1", XDP_PASS);
+		V4("10.11.13.200", XDP_DROP);
+		V4("10.11.14.7", XDP_DROP);
+		V4("10.11.14.8", XDP_PASS);
+		V4("10.11.15.20", XDP_DROP);
+		V4("10.11.15.40", XDP_PASS);
+		V4("10.11.16.1", XDP_PASS);
+		check_summaries("lanes");
+		DEL("10.11.13.128/25");
+		EQ(m24(0x0a0b0d), 0, "lanes: del /25 clears lane 1 only");
+		EQ(m24(0x0a0b0e), 1U, "lanes: lane 2 untouched");
+		EQ(m16(0x0a0b), EW_M16_HAS_LONG, "lanes: other lanes keep HAS_LONG");
+		V4("10.11.13.200", XDP_PASS);
+		V4("10.11.14.7", XDP_DROP);
+		DEL("10.11.12.0/24");
+		DEL("10.11.14.7/32");
+		DEL("10.11.15.16/28");
+		EQ(m16(0x0a0b), 0, "lanes: last lane of the /16 gone, HAS_LONG cleared");
+		/* The first and the last word of the array. */
+		ADD("0.0.0.1/32");
+		ADD("255.255.255.255/32");
+		EQ(m24(0), 1U, "lanes: m24 of 0.0.0.0/24");
+		EQ(m24(0xffffff), 1U, "lanes: m24 of 255.255.255.0/24");
+		check_summaries("lanes at the ends");
+		DEL("0.0.0.1/32");
+		DEL("255.255.255.255/32");
+		EQ(m16(0), 0, "lanes: m16[0] = 0 again");
+		EQ(m16(0xffff), 0, "lanes: m16[0xffff] = 0 again");
+		EQ(m24_lanes(NULL), 0, "lanes: m24 all zero again");
+	}
 
 	EQ(del("10.9.9.9/32"), (unsigned long long)-ENOENT, "bl_del of an absent rule: -ENOENT");
 	c = C("10.9.9.9/32");
@@ -607,7 +693,7 @@ static void test_import(void)
 	const size_t N = 100000, N6 = 2000;
 	struct ew_bl_entry *e = calloc(N + N6 + 1, sizeof(*e));
 	struct timespec t0, t1;
-	size_t n4, n6, distinct;
+	size_t n4, n6, distinct, n_new = 0;
 	struct ew_block b;
 	char reason[EW_REASON_TEXT_LEN], buf[64];
 	int r;
@@ -645,7 +731,7 @@ static void test_import(void)
 	snprintf(e[N + N6].reason, sizeof(e[N + N6].reason), "the later one");
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = bl_import(&m, e, N + N6 + 1, progress, NULL);
+	r = bl_import(&m, e, N + N6 + 1, progress, NULL, &n_new);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	EQ(r, 0, "bl_import of %zu random IPv4 + %zu IPv6 prefixes", N, N6);
 	printf("# bl_import: %.3f s\n", (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
@@ -670,6 +756,7 @@ static void test_import(void)
 	EQ(bl_count(&m, &n4, &n6), 0, "bl_count");
 	EQ(n4, distinct, "bl_count: IPv4 rules = distinct imported prefixes");
 	EQ(n6, N6, "bl_count: IPv6 rules");
+	EQ(n_new, distinct + N6, "bl_import: every distinct rule counted new");
 	EQ(bl_get(&m, &e[0].cidr, &b, reason, sizeof(reason)), 0, "spot check: entry 0 present");
 	ok(!strcmp(reason, "the later one"), "duplicate: the later entry won (\"%s\")", reason);
 	EQ(b.origin, EW_ORIGIN_IMPORT, "spot check: origin import");
@@ -696,7 +783,13 @@ static void test_import(void)
 			{ .cidr = C("10.2.3.0/24"), .origin = EW_ORIGIN_AUTO, .expires_ns = 1 },
 		};
 
-		EQ(bl_import(&m, two, 2, NULL, NULL), 0, "second import");
+		EQ(bl_import(&m, two, 2, NULL, NULL, &n_new), 0, "second import");
+		EQ(n_new, 2, "second import: two new rules");
+		two[1].expires_ns = 2;
+		EQ(bl_import(&m, two, 2, NULL, NULL, &n_new), 0, "second import again");
+		EQ(n_new, 0, "second import again: nothing new");
+		two[1].expires_ns = 1;
+		EQ(bl_import(&m, two, 2, NULL, NULL, NULL), 0, "n_new may be NULL");
 		EQ(m24(0x0a0203), 1U << 8 | 1U, "second import: m24 merged");
 		V4("10.2.3.4", XDP_DROP);
 		V4("10.2.3.5", XDP_PASS);	/* the /24 has expired */
@@ -721,7 +814,7 @@ static void test_import(void)
 		EQ(bl_flush(&m, -1, false, &removed), 0, "bl_flush all");
 		EQ(removed, 1, "bl_flush all removed the last rule");
 		EQ(m16_with(~0U), 0, "flush all: m16 all zero");
-		EQ(count_keys(m.bl4_m24, 4), 0, "flush all: m24 empty");
+		EQ(m24_lanes(NULL), 0, "flush all: m24 all zero");
 		EQ(count_keys(m.bl6_m32, 4), 0, "flush all: m32 empty");
 		EQ(count_keys(m.reasons, 4), 0, "flush all: unused reasons removed");
 		V4("10.2.3.4", XDP_PASS);

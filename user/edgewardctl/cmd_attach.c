@@ -4,7 +4,6 @@
  * Attachments go through netlink (see loader.c), so the filter keeps
  * running after edgewardctl exits.
  */
-#include <bpf/bpf.h>
 #include <errno.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -92,26 +91,15 @@ static bool is_loaded(void)
 /* Id and name of the pinned program; 0 if unknown. */
 static __u32 pinned_prog_id(char *name, size_t len)
 {
-	struct bpf_prog_info info;
-	__u32 ilen = sizeof(info);
-	char path[512];
-	int fd;
+	__u32 id;
 
 	if (name && len)
 		name[0] = '\0';
-	prog_pin_path(path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd < 0)
+	if (ew_prog_id(ctl.pin_dir, &id))
 		return 0;
-	memset(&info, 0, sizeof(info));
-	if (bpf_obj_get_info_by_fd(fd, &info, &ilen)) {
-		close(fd);
-		return 0;
-	}
-	close(fd);
 	if (name && len)
-		snprintf(name, len, "%s", info.name);
-	return info.id;
+		ew_prog_name(id, name, len);
+	return id;
 }
 
 int cmd_attach(int argc, char **argv)
@@ -274,7 +262,8 @@ int cmd_status(int argc, char **argv)
 	struct ew_compiled live = { 0 };
 	struct ew_maps m = { .lock = -1 };
 	char pname[32] = "", line[512], t[40];
-	size_t n_att = 0, i, n4 = 0, n6 = 0, n_rl = 0;
+	struct ew_fill fill = { 0 };
+	size_t n_att = 0, i;
 	bool loaded, opened = false;
 	json_t *o = NULL, *ja;
 	__u32 prog_id = 0;
@@ -303,9 +292,7 @@ int cmd_status(int argc, char **argv)
 			ctl_err("cannot read the live policy: %s", strerror(-r));
 			goto out;
 		}
-		r = bl_count(&m, &n4, &n6);
-		if (!r)
-			r = ctl_map_count(m.rl_state, sizeof(struct ew_rl_key), &n_rl);
+		r = ew_map_fill(&m, &fill);
 		if (r) {
 			ctl_err("cannot count map entries: %s", strerror(-r));
 			goto out;
@@ -343,9 +330,10 @@ int cmd_status(int argc, char **argv)
 			json_object_set_new(p, "applied_unix",
 					    json_integer((json_int_t)live.pol->applied_unix));
 			json_object_set_new(o, "policy", p);
-			json_object_set_new(f, "bl4", fill_json(n4, EW_BL4_MAX));
-			json_object_set_new(f, "bl6", fill_json(n6, EW_BL6_MAX));
-			json_object_set_new(f, "rl_state", fill_json(n_rl, EW_RL_STATE_MAX));
+			json_object_set_new(f, "bl4", fill_json(fill.bl4, EW_BL4_MAX));
+			json_object_set_new(f, "bl6", fill_json(fill.bl6, EW_BL6_MAX));
+			json_object_set_new(f, "rl_state",
+					    fill_json(fill.rl_state, EW_RL_STATE_MAX));
 			json_object_set_new(o, "maps", f);
 		}
 		ctl_json_print(o);
@@ -378,10 +366,10 @@ int cmd_status(int argc, char **argv)
 			snprintf(line, sizeof(line), "generation %u, applied %s", live.pol->gen,
 				 live.pol->applied_unix ? t : "never");
 			tbl_add(&tb, "policy", line);
-			snprintf(line, sizeof(line), "%zu IPv4 of %u, %zu IPv6 of %u", n4,
-				 EW_BL4_MAX, n6, EW_BL6_MAX);
+			snprintf(line, sizeof(line), "%zu IPv4 of %u, %zu IPv6 of %u", fill.bl4,
+				 EW_BL4_MAX, fill.bl6, EW_BL6_MAX);
 			tbl_add(&tb, "blocklist", line);
-			snprintf(line, sizeof(line), "%zu sources tracked of %u", n_rl,
+			snprintf(line, sizeof(line), "%zu sources tracked of %u", fill.rl_state,
 				 EW_RL_STATE_MAX);
 			tbl_add(&tb, "rate limit", line);
 		}

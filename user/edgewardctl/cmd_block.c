@@ -4,6 +4,7 @@
  * validated before the maps are opened for writing, so a bad argument or a
  * bad line in an import file changes nothing.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,7 +244,7 @@ static int cmd_block_add(int argc, char **argv)
 		strcpy(e[i].reason, reason);
 		isnew[i] = bl_get(&m, &cidrs[i], &b, NULL, 0) == -ENOENT;
 	}
-	r = bl_import(&m, e, n, NULL, NULL);
+	r = bl_import(&m, e, n, NULL, NULL, NULL);
 	if (r) {
 		rc = ctl_err("cannot add to the blocklist: %s%s", strerror(-r),
 			     r == -ENOSPC || r == -E2BIG ? " (the blocklist is full)" : "");
@@ -562,6 +563,74 @@ static void import_progress(size_t done, size_t total, void *ctx)
 	p->shown = true;
 }
 
+/*
+ * An IPv4 import row as one u64, host-order address << 8 | length: sorted,
+ * these are in cidr_cmp order, so a million rows sort in three radix passes
+ * instead of a qsort calling memcmp ~20 million times.
+ */
+static uint64_t key4_of(const struct ew_cidr *c)
+{
+	uint32_t be;
+
+	memcpy(&be, c->addr, 4);
+	return (uint64_t)ntohl(be) << 8 | c->plen;
+}
+
+static void cidr_of_key4(uint64_t k, struct ew_cidr *c)
+{
+	uint32_t be = htonl((uint32_t)(k >> 8));
+
+	memset(c, 0, sizeof(*c));
+	c->family = 4;
+	c->plen = k & 0xff;
+	memcpy(c->addr, &be, 4);
+}
+
+/* Sort the 40-bit keys (LSD radix, 16 bits a pass) and drop duplicates from *n. */
+static int key4_uniq(uint64_t *a, size_t *n)
+{
+	uint64_t *tmp, *src = a, *dst, *t;
+	size_t *cnt, o = 0;
+
+	if (*n < 2)
+		return 0;
+	tmp = malloc(*n * sizeof(*tmp));
+	cnt = malloc(65536 * sizeof(*cnt));
+	if (!tmp || !cnt) {
+		free(tmp);
+		free(cnt);
+		return -ENOMEM;
+	}
+	dst = tmp;
+	for (int shift = 0; shift < 40; shift += 16) {
+		size_t sum = 0;
+
+		memset(cnt, 0, 65536 * sizeof(*cnt));
+		for (size_t i = 0; i < *n; i++)
+			cnt[(src[i] >> shift) & 0xffff]++;
+		for (size_t d = 0; d < 65536; d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < *n; i++)
+			dst[cnt[(src[i] >> shift) & 0xffff]++] = src[i];
+		t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, *n * sizeof(*a));
+	free(tmp);
+	free(cnt);
+	for (size_t i = 1; i < *n; i++)
+		if (a[i] != a[o])
+			a[++o] = a[i];
+	*n = o + 1;
+	return 0;
+}
+
 /* Trim a line to its one word: comments after '#' or ';', surrounding white space. */
 static char *line_word(char *line)
 {
@@ -588,11 +657,12 @@ static int cmd_block_import(int argc, char **argv)
 	};
 	const char *ttl_s = NULL, *reason_s = NULL, *path, *base;
 	char reason[EW_REASON_TEXT_LEN] = "", err[EW_ERRLEN], q[EW_QUOTE_LEN];
-	struct ew_cidr *v = NULL;
+	struct ew_cidr *v6 = NULL;
+	uint64_t *v4 = NULL;
 	struct ew_bl_entry *e = NULL;
 	struct ew_maps m = { .lock = -1 };
 	struct progress prog = { 0 };
-	size_t n = 0, cap = 0, i, lineno = 0, warnings = 0, before4, before6, after4, after6;
+	size_t n = 0, n4 = 0, cap4 = 0, n6 = 0, cap6 = 0, i, lineno = 0, warnings = 0, n_new = 0;
 	bool force = false, opened = false;
 	char *line = NULL;
 	size_t linecap = 0;
@@ -677,18 +747,33 @@ static int cmd_block_import(int argc, char **argv)
 				     path, lineno, w);
 			goto out;
 		}
-		if (n == cap) {
-			size_t ncap = cap ? cap * 2 : 1024;
-			struct ew_cidr *nv = realloc(v, ncap * sizeof(*v));
+		if (cidr.family == 6) {
+			if (n6 == cap6) {
+				size_t ncap = cap6 ? cap6 * 2 : 64;
+				struct ew_cidr *nv = realloc(v6, ncap * sizeof(*v6));
+
+				if (!nv) {
+					rc = ctl_err("out of memory");
+					goto out;
+				}
+				v6 = nv;
+				cap6 = ncap;
+			}
+			v6[n6++] = cidr;
+			continue;
+		}
+		if (n4 == cap4) {
+			size_t ncap = cap4 ? cap4 * 2 : 1024;
+			uint64_t *nv = realloc(v4, ncap * sizeof(*v4));
 
 			if (!nv) {
 				rc = ctl_err("out of memory");
 				goto out;
 			}
-			v = nv;
-			cap = ncap;
+			v4 = nv;
+			cap4 = ncap;
 		}
-		v[n++] = cidr;
+		v4[n4++] = key4_of(&cidr);
 	}
 	if (ferror(f)) {
 		rc = ctl_err("cannot read %s: %s", path, strerror(errno));
@@ -696,7 +781,12 @@ static int cmd_block_import(int argc, char **argv)
 	}
 	if (warnings > 10)
 		ctl_warn("%s: %zu more lines had host bits set", path, warnings - 10);
-	n = cidr_uniq(v, n);
+	if (key4_uniq(v4, &n4)) {
+		rc = ctl_err("out of memory");
+		goto out;
+	}
+	n6 = cidr_uniq(v6, n6);
+	n = n4 + n6;
 
 	if (ctl_maps_open(&m, true))
 		goto out;
@@ -708,22 +798,22 @@ static int cmd_block_import(int argc, char **argv)
 	}
 	now = ew_boot_ns();
 	for (i = 0; i < n; i++) {
-		e[i].cidr = v[i];
+		if (i < n4)
+			cidr_of_key4(v4[i], &e[i].cidr);
+		else
+			e[i].cidr = v6[i - n4];
 		e[i].expires_ns = ttl ? now + ttl : 0;
 		e[i].origin = EW_ORIGIN_IMPORT;
 		memcpy(e[i].reason, reason, sizeof(reason));
 	}
-	free(v);
-	v = NULL;
-	r = bl_count(&m, &before4, &before6);
-	if (r) {
-		rc = ctl_err("cannot count the blocklist: %s", strerror(-r));
-		goto out;
-	}
+	free(v4);
+	free(v6);
+	v4 = NULL;
+	v6 = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &prog.start);
 	prog.last = prog.start;
 	r = bl_import(&m, e, n, isatty(STDERR_FILENO) && !ctl.quiet ? import_progress : NULL,
-		      &prog);
+		      &prog, &n_new);
 	secs = since(&prog.start);
 	if (prog.shown)
 		fputc('\n', stderr);
@@ -734,25 +824,18 @@ static int cmd_block_import(int argc, char **argv)
 				     "");
 		goto out;
 	}
-	r = bl_count(&m, &after4, &after6);
-	if (r) {
-		rc = ctl_err("cannot count the blocklist: %s", strerror(-r));
-		goto out;
-	}
 	if (ctl.json) {
 		json_t *o = json_object();
 
 		json_object_set_new(o, "file", ctl_jstr(path));
 		json_object_set_new(o, "imported", json_integer((json_int_t)n));
-		json_object_set_new(o, "new",
-				    json_integer((json_int_t)(after4 + after6 - before4 - before6)));
+		json_object_set_new(o, "new", json_integer((json_int_t)n_new));
 		json_object_set_new(o, "lines", json_integer((json_int_t)lineno));
 		json_object_set_new(o, "warnings", json_integer((json_int_t)warnings));
 		json_object_set_new(o, "seconds", json_real(secs));
 		ctl_json_print(o);
 	} else {
-		ctl_info("imported %zu prefixes (%zu new) in %.2f s", n,
-			 after4 + after6 - before4 - before6, secs);
+		ctl_info("imported %zu prefixes (%zu new) in %.2f s", n, n_new, secs);
 	}
 	rc = CTL_OK;
 out:
@@ -761,7 +844,8 @@ out:
 	if (opened)
 		ew_maps_close(&m);
 	free(line);
-	free(v);
+	free(v4);
+	free(v6);
 	free(e);
 	return rc;
 }

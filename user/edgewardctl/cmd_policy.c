@@ -654,7 +654,7 @@ int cmd_apply(int argc, char **argv)
 
 	if (!dry) {
 		/* 5. Blocks in, stale policy blocks out, then the one policy swap. */
-		r = n_add ? bl_import(&m, add, n_add, NULL, NULL) : 0;
+		r = n_add ? bl_import(&m, add, n_add, NULL, NULL, NULL) : 0;
 		if (r) {
 			rollback(&m, add, n_add, was_new, old, n_replaced);
 			ctl_err("%s: writing the block entries failed: %s; nothing changed", path,

@@ -97,25 +97,6 @@ static void nap(double s)
 
 /* ---- stats ---- */
 
-struct fill {
-	size_t bl4, bl6, rl_state, lpm4, lpm6;
-};
-
-static int read_fill(struct ew_maps *m, struct fill *f)
-{
-	int r;
-
-	memset(f, 0, sizeof(*f));
-	r = bl_count(m, &f->bl4, &f->bl6);
-	if (!r)
-		r = ctl_map_count(m->rl_state, sizeof(struct ew_rl_key), &f->rl_state);
-	if (!r)
-		r = ctl_map_count(m->lpm4, sizeof(struct ew_lpm4_key), &f->lpm4);
-	if (!r)
-		r = ctl_map_count(m->lpm6, sizeof(struct ew_lpm6_key), &f->lpm6);
-	return r;
-}
-
 static json_t *fill_entry(size_t n, size_t max)
 {
 	json_t *o = json_object();
@@ -141,7 +122,7 @@ static void human(double v, char *buf, size_t len)
 }
 
 static void stats_report(const struct ew_counter *cur, const struct ew_counter *prev, double dt,
-			 const struct fill *f, bool all)
+			 const struct ew_fill *f, bool all)
 {
 	uint64_t tp = 0, tb = 0, dp = 0, db = 0;
 	double tpps = 0, tbps = 0;
@@ -257,7 +238,7 @@ int cmd_stats(int argc, char **argv)
 	struct ew_maps m = { .lock = -1 };
 	uint64_t interval = 0, count = 0, done = 0;
 	bool rate = false, all = false, have_count = false;
-	struct fill f;
+	struct ew_fill f;
 	double t0, t1;
 	int c, r, rc = CTL_ERR;
 
@@ -296,7 +277,7 @@ int cmd_stats(int argc, char **argv)
 		goto out;
 	}
 	if (!rate && !interval) {
-		if ((r = read_fill(&m, &f))) {
+		if ((r = ew_map_fill(&m, &f))) {
 			ctl_err("cannot count map entries: %s", strerror(-r));
 			goto out;
 		}
@@ -313,7 +294,7 @@ int cmd_stats(int argc, char **argv)
 		r = stats_read(&m, cur);
 		t1 = mono_s();
 		if (!r)
-			r = read_fill(&m, &f);
+			r = ew_map_fill(&m, &f);
 		if (r) {
 			ctl_err("cannot read the counters: %s", strerror(-r));
 			goto out;
@@ -389,7 +370,7 @@ static int on_event(void *vctx, void *data, size_t size)
 		return 0;
 	if (!if_indextoname(e->ifindex, ifn))
 		snprintf(ifn, sizeof(ifn), "if%u", e->ifindex);
-	ctl_iso_time_ns(ctl_boot_to_unix_ns(e->ts_boot_ns), when, sizeof(when));
+	ctl_iso_time_ns(ctl_clock_to_unix_ns(CLOCK_MONOTONIC, e->ts_mono_ns), when, sizeof(when));
 	mac_text(e->dst_mac, e->src_mac, e->family, mac, sizeof(mac));
 	if (e->family == 4 || e->family == 6) {
 		ew_addr_format(e->family, e->saddr, src, sizeof(src));
@@ -437,7 +418,7 @@ static int on_event(void *vctx, void *data, size_t size)
 		json_t *o = json_object(), *fl = json_array();
 
 		json_object_set_new(o, "time", json_string(when));
-		json_object_set_new(o, "ts_boot_ns", json_integer((json_int_t)e->ts_boot_ns));
+		json_object_set_new(o, "ts_mono_ns", json_integer((json_int_t)e->ts_mono_ns));
 		json_object_set_new(o, "in", ctl_jstr(ifn));
 		json_object_set_new(o, "ifindex", json_integer(e->ifindex));
 		json_object_set_new(o, "reason", json_string(ew_reason_name(e->reason)));

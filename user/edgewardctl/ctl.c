@@ -4,7 +4,6 @@
  * cmd_*.c. Output goes through here so that -j and -q mean the same thing in
  * every command.
  */
-#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -204,18 +203,18 @@ void ctl_rel_duration(uint64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%llud", (unsigned long long)(s / 86400));
 }
 
-uint64_t ctl_boot_to_unix_ns(uint64_t boot_ns)
+uint64_t ctl_clock_to_unix_ns(clockid_t clock, uint64_t ns)
 {
-	struct timespec rt, bt;
-	uint64_t now_rt, now_bt;
+	struct timespec rt, ct;
+	uint64_t now_rt, now_c;
 
 	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_BOOTTIME, &bt);
+	clock_gettime(clock, &ct);
 	now_rt = (uint64_t)rt.tv_sec * 1000000000ULL + (uint64_t)rt.tv_nsec;
-	now_bt = (uint64_t)bt.tv_sec * 1000000000ULL + (uint64_t)bt.tv_nsec;
-	if (boot_ns > now_bt)
-		return now_rt + (boot_ns - now_bt);
-	return now_rt - (now_bt - boot_ns);
+	now_c = (uint64_t)ct.tv_sec * 1000000000ULL + (uint64_t)ct.tv_nsec;
+	if (ns > now_c)
+		return now_rt + (ns - now_c);
+	return now_rt - (now_c - ns);
 }
 
 /* ---- tables ---- */
@@ -512,25 +511,6 @@ int ctl_maps_open(struct ew_maps *m, bool write)
 			       err[0] ? err : strerror(-r));
 	}
 	return CTL_OK;
-}
-
-int ctl_map_count(int fd, size_t key_size, size_t *n)
-{
-	unsigned char k[64], nk[64];
-	void *prev = NULL;
-	size_t cnt = 0;
-
-	if (key_size > sizeof(k))
-		return -EINVAL;
-	while (!bpf_map_get_next_key(fd, prev, nk)) {
-		memcpy(k, nk, key_size);
-		prev = k;
-		cnt++;
-	}
-	if (errno != ENOENT)
-		return -errno;
-	*n = cnt;
-	return 0;
 }
 
 /* ---- policy read-modify-write ---- */

@@ -88,8 +88,8 @@ bool ctl_printable(const char *s);
 void ctl_iso_time(time_t t, char *buf, size_t len);		/* 2025-01-02T03:04:05+00:00 */
 void ctl_iso_time_ns(uint64_t unix_ns, char *buf, size_t len);	/* with milliseconds */
 void ctl_rel_duration(uint64_t ns, char *buf, size_t len);	/* "59m", "1h30m", "2d3h" */
-/* Wall-clock ns of a CLOCK_BOOTTIME instant. */
-uint64_t ctl_boot_to_unix_ns(uint64_t boot_ns);
+/* A time on another clock (CLOCK_BOOTTIME, CLOCK_MONOTONIC) as wall-clock ns. */
+uint64_t ctl_clock_to_unix_ns(clockid_t clock, uint64_t ns);
 
 /* Aligned text tables: columns padded to the widest cell, the last one not. */
 struct ctl_table {
@@ -124,9 +124,6 @@ json_t *ctl_json_allow(const struct ew_policy_doc *doc);
 json_t *ctl_json_acl(const struct ew_policy_doc *doc);
 json_t *ctl_json_rl(const struct ew_policy_doc *doc);
 json_t *ctl_json_portlist(const struct ew_portspec *p, size_t n);
-
-/* Entries in a map, counted by walking its keys (LRU and hash maps). */
-int ctl_map_count(int fd, size_t key_size, size_t *n);
 
 bool ctl_same_cidr(const struct ew_cidr *a, const struct ew_cidr *b);
 bool ctl_same_port(const struct ew_portspec *a, const struct ew_portspec *b);

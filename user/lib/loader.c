@@ -145,6 +145,34 @@ static void prog_name_of(__u32 id, char *buf, size_t len)
 	close(fd);
 }
 
+int ew_prog_id(const char *pin_dir, __u32 *id)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	*id = 0;
+	snprintf(path, sizeof(path), "%s/%s", pin_dir_of(pin_dir), EW_PROG_NAME);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) < 0)
+		ret = -errno;
+	else
+		*id = info.id;
+	close(fd);
+	return ret;
+}
+
+int ew_prog_name(__u32 id, char *buf, size_t len)
+{
+	if (!len)
+		return -EINVAL;
+	prog_name_of(id, buf, len);
+	return buf[0] ? 0 : -ENOENT;
+}
+
 static bool prog_is_edgeward(__u32 id)
 {
 	char name[BPF_OBJ_NAME_LEN];

@@ -41,7 +41,7 @@ static const struct {
 	{ EW_MAP_BL4, offsetof(struct ew_maps, bl4), BPF_MAP_TYPE_HASH,
 	  sizeof(struct ew_bl4_key), sizeof(struct ew_block) },
 	{ EW_MAP_BL4_M16, offsetof(struct ew_maps, bl4_m16), BPF_MAP_TYPE_ARRAY, 4, 4 },
-	{ EW_MAP_BL4_M24, offsetof(struct ew_maps, bl4_m24), BPF_MAP_TYPE_HASH, 4, 4 },
+	{ EW_MAP_BL4_M24, offsetof(struct ew_maps, bl4_m24), BPF_MAP_TYPE_ARRAY, 4, 8 },
 	{ EW_MAP_BL6, offsetof(struct ew_maps, bl6), BPF_MAP_TYPE_HASH,
 	  sizeof(struct ew_bl6_key), sizeof(struct ew_block) },
 	{ EW_MAP_BL6_M32, offsetof(struct ew_maps, bl6_m32), BPF_MAP_TYPE_HASH, 4,
@@ -229,6 +229,106 @@ uint64_t ew_boot_ns(void)
 
 	clock_gettime(CLOCK_BOOTTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- fill levels ---- */
+
+#define COUNT_CHUNK 4096
+
+/* Entries of a map by walking its keys: one syscall per entry. */
+static int key_walk(int fd, __u32 key_size, size_t *n)
+{
+	unsigned char *k = calloc(2, key_size ? key_size : 1);
+	void *prev = NULL, *next = k;
+	size_t cnt = 0;
+	int ret = 0;
+
+	if (!k)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		cnt++;
+		prev = next;
+		next = next == k ? k + key_size : k;
+	}
+	if (errno != ENOENT)
+		ret = -errno;
+	free(k);
+	*n = cnt;
+	return ret;
+}
+
+/*
+ * Entries of a map (not a per-CPU one): BPF_MAP_LOOKUP_BATCH, COUNT_CHUNK
+ * entries a syscall, where the map type has it, else a key walk.
+ */
+static int map_count(int fd, size_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct bpf_map_info mi = {};
+	__u32 len = sizeof(mi), tok_size;
+	void *keys = NULL, *vals = NULL, *in = NULL, *out = NULL;
+	size_t cnt = 0;
+	bool first = true;
+	int ret = 0;
+
+	*n = 0;
+	if (bpf_obj_get_info_by_fd(fd, &mi, &len) < 0)
+		return -errno;
+	/* Hash maps take a bucket number as the batch token, the others a key. */
+	tok_size = mi.key_size > 8 ? mi.key_size : 8;
+	keys = calloc(COUNT_CHUNK, mi.key_size ? mi.key_size : 1);
+	vals = calloc(COUNT_CHUNK, mi.value_size ? mi.value_size : 1);
+	in = calloc(1, tok_size);
+	out = calloc(1, tok_size);
+	if (!keys || !vals || !in || !out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		__u32 c = COUNT_CHUNK;
+		int r = bpf_map_lookup_batch(fd, first ? NULL : in, out, keys, vals, &c, &opts);
+		void *t;
+
+		/* No batch ops for this type (the kernel's ENOTSUPP, 524), or none at all. */
+		if (first && (r == -524 || r == -EOPNOTSUPP || r == -EINVAL)) {
+			ret = key_walk(fd, mi.key_size, &cnt);
+			break;
+		}
+		if (r < 0 && r != -ENOENT) {
+			ret = r;
+			break;
+		}
+		cnt += c;
+		if (r < 0)	/* -ENOENT: that was the last batch */
+			break;
+		t = in;
+		in = out;
+		out = t;
+		first = false;
+	}
+	if (!ret)
+		*n = cnt;
+out:
+	free(keys);
+	free(vals);
+	free(in);
+	free(out);
+	return ret;
+}
+
+int ew_map_fill(struct ew_maps *m, struct ew_fill *f)
+{
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	ret = bl_count(m, &f->bl4, &f->bl6);
+	if (!ret)
+		ret = map_count(m->rl_state, &f->rl_state);
+	if (!ret)
+		ret = map_count(m->lpm4, &f->lpm4);
+	if (!ret)
+		ret = map_count(m->lpm6, &f->lpm6);
+	return ret;
 }
 
 /* ---- counters ---- */

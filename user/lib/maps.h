@@ -74,6 +74,11 @@ struct ew_attachment {
 /* Interfaces with an XDP program attached (ours or not); *out malloc'd. */
 int ew_attachments(const char *pin_dir, struct ew_attachment **out, size_t *n);
 
+/* Id of the program pinned in pin_dir (NULL = EW_PIN_DIR); -ENOENT when none is. */
+int ew_prog_id(const char *pin_dir, __u32 *id);
+/* Name of the loaded program with this id; -ENOENT when there is none. */
+int ew_prog_name(__u32 id, char *buf, size_t len);
+
 /* ---- pinned maps ---- */
 
 /* Open every pinned map and check the ABI. write takes an exclusive flock. */
@@ -84,6 +89,13 @@ int ew_unpin_all(const char *pin_dir);
 
 /* CLOCK_BOOTTIME now, in ns: the clock the XDP program compares expiries to. */
 uint64_t ew_boot_ns(void);
+
+/* Entries in the maps that fill up (their limits: EW_BL4_MAX, EW_RL_STATE_MAX, ...). */
+struct ew_fill {
+	size_t bl4, bl6, rl_state, lpm4, lpm6;
+};
+/* Count them: batched lookups where the map type has them, a key walk for the tries. */
+int ew_map_fill(struct ew_maps *m, struct ew_fill *f);
 
 /* ---- blocklist (user/lib/blocklist.c) ---- */
 
@@ -112,10 +124,11 @@ int bl_foreach(struct ew_maps *m, bl_cb cb, void *ctx);
 /*
  * Add many rules with batched map updates. progress, if set, is called
  * now and then with (done, total). Fails before changing anything when the
- * maps cannot hold them all.
+ * maps cannot hold them all. *n_new (n_new may be NULL) is set to how many
+ * distinct rules did not exist before, on success; 0 on failure.
  */
 int bl_import(struct ew_maps *m, const struct ew_bl_entry *e, size_t n,
-	      void (*progress)(size_t done, size_t total, void *ctx), void *ctx);
+	      void (*progress)(size_t done, size_t total, void *ctx), void *ctx, size_t *n_new);
 /* Delete every rule of an origin (origin < 0: all), and expired ones if expired_only. */
 int bl_flush(struct ew_maps *m, int origin, bool expired_only, size_t *removed);
 /* Fill levels. */

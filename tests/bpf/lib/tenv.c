@@ -249,7 +249,7 @@ int tenv_rl_refill(struct tenv *t, const char *src)
 			continue;
 		if (bpf_map_lookup_elem(t->m.rl_state, &key, &st))
 			continue;
-		st.tat_ns = ew_boot_ns() - 1;
+		st.tat_ns = 0;	/* any time in the past: a full bucket */
 		if (bpf_map_update_elem(t->m.rl_state, &key, &st, BPF_EXIST))
 			return -errno;
 		n++;

@@ -62,7 +62,7 @@ int tenv_unblock(struct tenv *t, const char *cidr);
 int tenv_rl_clear(struct tenv *t);
 /*
  * "Advance the clock" for a source: set tat_ns of each of its buckets (every
- * class; the /64 for IPv6) to ew_boot_ns() - 1, which refills the bucket.
+ * class; the /64 for IPv6) to 0, a time in the past, which refills the bucket.
  * Returns the number of buckets changed.
  */
 int tenv_rl_refill(struct tenv *t, const char *src);
