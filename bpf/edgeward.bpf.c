@@ -61,7 +61,7 @@ __noinline int ew_judge(struct ew_pkt *p)
 	if (pol && (pol->flags & EW_POL_V4MAPPED) && ew_is_v4mapped(p))
 		return EW_R_V4MAPPED;
 	r = ew_rules(p, pol);
-	if (r != EW_R_PASS && pol && pol->n_allow && ew_in_set(p, pol, 0))
+	if (r != EW_R_PASS && pol && pol->n_allow && ew_allow_maybe(p, pol) && ew_in_set(p, pol, 0))
 		return EW_R_PASS_ALLOW;
 	return r;
 }

@@ -75,6 +75,19 @@ static __always_inline int ew_in_set(const struct ew_pkt *p, const struct ew_pol
 	}
 }
 
+/* Can an allowlist entry match this source? (A superset test: see struct ew_policy.) */
+static __always_inline int ew_allow_maybe(const struct ew_pkt *p, const struct ew_policy *pol)
+{
+	__u32 b;
+
+	if (p->family == 4)
+		b = bpf_ntohl(p->saddr[0]) >> 16;
+	else
+		b = ew_allow6_bucket(bpf_ntohl(p->saddr[0]));
+	b &= 0xffff;
+	return (p->family == 4 ? pol->allow4_16[b >> 6] : pol->allow6_32[b >> 6]) >> (b & 63) & 1;
+}
+
 /*
  * Martian sources: never legitimate on any wire. IPv4 0/8 (except a DHCP
  * client's 0.0.0.0 to port 67), 127/8 and 224/3 (multicast, reserved,

@@ -11,7 +11,7 @@
 #ifndef EDGEWARD_ABI_H
 #define EDGEWARD_ABI_H
 
-#define EW_ABI_VERSION 2	/* 2: ew_bl4_m24 became a packed ARRAY of __u64 */
+#define EW_ABI_VERSION 3	/* 2: ew_bl4_m24 became a packed ARRAY of __u64 */
 
 #define EW_PIN_DIR	"/sys/fs/bpf/edgeward"
 #define EW_PROG_PIN	EW_PIN_DIR "/ew_xdp"

@@ -50,6 +50,7 @@ _Static_assert(sizeof(struct ew_port) == 4, "ew_port ABI");
 #define EW_RL_MAX	64	/* classes 1..63; 0 means none */
 #define EW_ACL_MAX	256	/* ACLs 1..255; 0 means none (and is the allowlist's set id) */
 #define EW_NAME_LEN	24
+#define EW_ALLOW_HINT_WORDS 1024	/* 65536 bits */
 
 #define EW_RL_COUNT_CONN 0x01	/* charge only TCP SYN without ACK; other protocols every packet */
 
@@ -87,6 +88,15 @@ struct ew_policy {
 	__u32 ev_max_per_s;	/* cap on events per second, all CPUs */
 	__u32 n_allow;		/* allowlist entries; 0 makes the datapath skip the lookup */
 	__u64 applied_unix;	/* wall-clock seconds of the change */
+	/*
+	 * Allowlist hints, a superset test that spares the allowlist's LPM
+	 * lookup for sources no entry can match: bit (a >> 16) of allow4_16 is
+	 * set when an entry overlaps that IPv4 /16; bit ew_allow6_bucket() of
+	 * allow6_32 when an entry lies in that IPv6 /32 (all bits for entries
+	 * shorter than /32). Derived from the set entries at commit.
+	 */
+	__u64 allow4_16[EW_ALLOW_HINT_WORDS];
+	__u64 allow6_32[EW_ALLOW_HINT_WORDS];
 	struct ew_rl_class rl[EW_RL_MAX];
 	struct ew_acl acl[EW_ACL_MAX];
 	struct ew_port tcp[EW_PORTS_TCP_UDP];
@@ -95,7 +105,14 @@ struct ew_policy {
 	struct ew_port icmp6[EW_PORTS_ICMP];
 };
 _Static_assert(sizeof(struct ew_policy) ==
-	       32 + 56 * EW_RL_MAX + 8 * EW_ACL_MAX + 4 * (2 * 65536 + 2 * 256), "ew_policy ABI");
+	       32 + 2 * 8 * EW_ALLOW_HINT_WORDS + 56 * EW_RL_MAX + 8 * EW_ACL_MAX +
+		       4 * (2 * 65536 + 2 * 256), "ew_policy ABI");
+
+/* The allow6_32 bit of an IPv6 address: its first 32 bits (host order) folded to 16. */
+static inline __u32 ew_allow6_bucket(__u32 top32)
+{
+	return (top32 >> 16 ^ top32) & 0xffff;
+}
 
 /*
  * LPM keys of the CIDR sets. The first 32 bits (gen << 16 | set id) always

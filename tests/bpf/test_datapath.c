@@ -64,6 +64,15 @@ static const struct policy P_ALLOW = {
 		"    from: [192.168.0.0/16]\n",
 };
 
+/* Allowlist entries shorter than the hint granularity (/16 for IPv4, /32 for IPv6). */
+static const struct policy P_ALLOW_WIDE = {
+	.name = "allowlist-wide",
+	.yaml = "version: 1\n"
+		"default: { tcp: deny }\n"
+		"open: [80/tcp]\n"
+		"allow: [10.0.0.0/8, 2001:db8::/16]\n",
+};
+
 static const struct policy P_V4MAP_OFF = {
 	.name = "v4mapped-off",
 	.yaml = "version: 1\n"
@@ -782,6 +791,19 @@ static const struct row rows[] = {
 	  .pkt = { .src = "198.51.100.7" }, PASS(EW_R_PASS_ALLOW) },
 	{ "allow: allowlisted source bypasses default-deny", &P_ALLOW,
 	  .pkt = { .src = "198.51.100.7", .dport = 8080 }, PASS(EW_R_PASS_ALLOW) },
+	{ "allow: a /8 entry covers every /16 inside it (last /16)", &P_ALLOW_WIDE,
+	  .block = { { .cidr = "10.255.0.0/16" } }, .pkt = { .src = "10.255.255.254" },
+	  PASS(EW_R_PASS_ALLOW) },
+	{ "allow: a /8 entry covers every /16 inside it (first /16)", &P_ALLOW_WIDE,
+	  .pkt = { .src = "10.0.0.1", .dport = 8080 }, PASS(EW_R_PASS_ALLOW) },
+	{ "allow: the /16 after a /8 entry is not covered", &P_ALLOW_WIDE,
+	  .block = { { .cidr = "11.0.0.0/16" } }, .pkt = { .src = "11.0.0.1" }, DROP(EW_R_BLOCKLIST) },
+	{ "allow: a v6 /16 entry (shorter than the /32 hint) still matches", &P_ALLOW_WIDE,
+	  .block = { { .cidr = "2001:db8:7::/48" } }, .pkt = { .family = 6, .src = "2001:db8:7::9" },
+	  PASS(EW_R_PASS_ALLOW) },
+	{ "allow: a v6 source outside the /16 entry is blocked", &P_ALLOW_WIDE,
+	  .block = { { .cidr = "2002:db8::/32" } }, .pkt = { .family = 6, .src = "2002:db8::9" },
+	  DROP(EW_R_BLOCKLIST) },
 	{ "allow: an allowlisted source that nothing drops counts as pass", &P_ALLOW,
 	  .pkt = { .src = "198.51.100.7", .dport = 80 }, PASS(EW_R_PASS) },
 	{ "allow: allowlisted source bypasses the ACL", &P_ALLOW,

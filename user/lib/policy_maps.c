@@ -82,6 +82,29 @@ static int lpm_keys(int fd, size_t ksz, void **out, size_t *n)
 	return 0;
 }
 
+static void hint_bit(__u64 *words, uint32_t b)
+{
+	words[b >> 6] |= 1ULL << (b & 63);
+}
+
+/* Mark the /16s (IPv4) or /32 buckets (IPv6) an allowlist entry can match. */
+static void allow_hint(struct ew_policy *pol, const struct ew_cidr *c)
+{
+	uint32_t top = (uint32_t)c->addr[0] << 24 | (uint32_t)c->addr[1] << 16 |
+		       (uint32_t)c->addr[2] << 8 | c->addr[3];
+
+	if (c->family == 4) {
+		uint32_t first = top >> 16, n = c->plen >= 16 ? 1 : 1U << (16 - c->plen);
+
+		for (uint32_t i = 0; i < n; i++)
+			hint_bit(pol->allow4_16, first + i);
+	} else if (c->plen < 32) {
+		memset(pol->allow6_32, 0xff, sizeof(pol->allow6_32));
+	} else {
+		hint_bit(pol->allow6_32, ew_allow6_bucket(top));
+	}
+}
+
 static int set_push(struct ew_compiled *out, size_t *cap, const struct ew_set_entry *se)
 {
 	if (out->n_sets == *cap) {
@@ -300,14 +323,18 @@ int pol_commit(struct ew_maps *m, struct ew_compiled *c, char *err, size_t errle
 	pol->gen = gen;
 	pol->applied_unix = time(NULL);
 	pol->n_allow = 0;
+	memset(pol->allow4_16, 0, sizeof(pol->allow4_16));
+	memset(pol->allow6_32, 0, sizeof(pol->allow6_32));
 	for (int i = 0; i < EW_ACL_MAX; i++)
 		pol->acl[i].n_cidrs = 0;
 	for (size_t i = 0; i < c->n_sets; i++) {
 		const struct ew_set_entry *se = &c->sets[i];
 		__u8 one = 1;
 
-		if (se->set_id == 0)
+		if (se->set_id == 0) {
 			pol->n_allow++;
+			allow_hint(pol, &se->cidr);
+		}
 		else if (pol->acl[se->set_id].n_cidrs < 0xffff)
 			pol->acl[se->set_id].n_cidrs++;
 		if (se->cidr.family == 4) {
