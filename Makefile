@@ -26,7 +26,7 @@ BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Wno-unused-function -I$(ARCH_INC) -Iin
 BPF_SRC	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJ	:= $(patsubst bpf/%.bpf.c,$(B)/%.bpf.o,$(BPF_SRC))
 SKELS	:= $(patsubst bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRC))
-HDRS	:= $(wildcard include/edgeward/*.h bpf/lib/*.h user/lib/*.h)
+HDRS	:= $(wildcard include/edgeward/*.h bpf/lib/*.h user/lib/*.h user/edgewardctl/*.h)
 
 LIB_SRC	:= $(wildcard user/lib/*.c)
 LIB_OBJ	:= $(patsubst user/lib/%.c,$(B)/lib/%.o,$(LIB_SRC))

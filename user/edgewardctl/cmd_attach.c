@@ -51,10 +51,15 @@ const char help_reload[] =
 	"Example:\n"
 	"  edgewardctl reload\n";
 
-static int check_iface(const char *name, unsigned int *ifindex)
+/* The IFACE operand: its name and index. */
+static int iface_arg(int argc, char **argv, const char **ifname, unsigned int *ifindex)
 {
+	const char *name = ctl_arg(argc, argv, "IFACE", true);
 	char q[EW_QUOTE_LEN];
 
+	if (!name)
+		return CTL_USAGE;
+	*ifname = name;
 	if (!*name || strlen(name) >= IFNAMSIZ || strchr(name, '/') || strchr(name, ' '))
 		return ctl_err("%s: not an interface name", ew_quote(name, q, sizeof(q)));
 	*ifindex = if_nametoindex(name);
@@ -130,13 +135,9 @@ int cmd_attach(int argc, char **argv)
 			return ctl.opt_rc;
 		}
 	}
-	if (optind >= argc)
-		return ctl_usage("missing IFACE");
-	if (optind + 1 < argc)
-		return ctl_usage("unexpected argument '%s' (one IFACE at a time)", argv[optind + 1]);
-	ifname = argv[optind];
-	if (check_iface(ifname, &ifindex))
-		return CTL_ERR;
+	r = iface_arg(argc, argv, &ifname, &ifindex);
+	if (r)
+		return r;
 
 	if (!is_loaded()) {
 		r = ew_load(ctl.pin_dir, err, sizeof(err));
@@ -185,10 +186,6 @@ int cmd_attach(int argc, char **argv)
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 }
-	};
 	struct ew_attachment *att = NULL;
 	char err[EW_ERRLEN] = "";
 	unsigned int ifindex;
@@ -196,24 +193,14 @@ int cmd_detach(int argc, char **argv)
 	bool force = false, found = false, ours = false;
 	size_t n = 0, i;
 	__u32 prog_id = 0;
-	int c, r;
+	int r;
 
-	while ((c = ctl_getopt(argc, argv, "f", opts)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case CTL_OPT_DONE:
-			return ctl.opt_rc;
-		}
-	}
-	if (optind >= argc)
-		return ctl_usage("missing IFACE");
-	if (optind + 1 < argc)
-		return ctl_usage("unexpected argument '%s' (one IFACE at a time)", argv[optind + 1]);
-	ifname = argv[optind];
-	if (check_iface(ifname, &ifindex))
-		return CTL_ERR;
+	r = ctl_opt_force(argc, argv, &force);
+	if (r != CTL_RUN)
+		return r;
+	r = iface_arg(argc, argv, &ifname, &ifindex);
+	if (r)
+		return r;
 	r = ew_attachments(ctl.pin_dir, &att, &n);
 	if (r)
 		return ctl_err("cannot list XDP attachments: %s", strerror(-r));
@@ -247,33 +234,22 @@ int cmd_detach(int argc, char **argv)
 	return CTL_OK;
 }
 
-static json_t *fill_json(size_t n, size_t max)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "entries", json_integer((json_int_t)n));
-	json_object_set_new(o, "max", json_integer((json_int_t)max));
-	return o;
-}
-
 int cmd_status(int argc, char **argv)
 {
 	struct ew_attachment *att = NULL;
 	struct ew_compiled live = { 0 };
 	struct ew_maps m = { .lock = -1 };
-	char pname[32] = "", line[512], t[40];
+	char pname[32] = "", line[512], t[64];
 	struct ew_fill fill = { 0 };
 	size_t n_att = 0, i;
 	bool loaded, opened = false;
 	json_t *o = NULL, *ja;
 	__u32 prog_id = 0;
-	int c, r, rc = CTL_ERR;
+	int r, rc = ctl_no_args(argc, argv);
 
-	while ((c = ctl_getopt(argc, argv, "", NULL)) != -1)
-		if (c == CTL_OPT_DONE)
-			return ctl.opt_rc;
-	if (optind < argc)
-		return ctl_usage("unexpected argument '%s'", argv[optind]);
+	if (rc != CTL_RUN)
+		return rc;
+	rc = CTL_ERR;
 
 	loaded = is_loaded();
 	if (loaded)
@@ -323,17 +299,12 @@ int cmd_status(int argc, char **argv)
 		if (loaded && live.pol) {
 			json_t *p = json_object(), *f = json_object();
 
-			json_object_set_new(p, "generation", json_integer(live.pol->gen));
-			ctl_iso_time((time_t)live.pol->applied_unix, t, sizeof(t));
-			json_object_set_new(p, "applied",
-					    live.pol->applied_unix ? json_string(t) : json_null());
-			json_object_set_new(p, "applied_unix",
-					    json_integer((json_int_t)live.pol->applied_unix));
+			ctl_json_gen(p, live.pol);
 			json_object_set_new(o, "policy", p);
-			json_object_set_new(f, "bl4", fill_json(fill.bl4, EW_BL4_MAX));
-			json_object_set_new(f, "bl6", fill_json(fill.bl6, EW_BL6_MAX));
+			json_object_set_new(f, "bl4", ctl_json_fill(fill.bl4, EW_BL4_MAX));
+			json_object_set_new(f, "bl6", ctl_json_fill(fill.bl6, EW_BL6_MAX));
 			json_object_set_new(f, "rl_state",
-					    fill_json(fill.rl_state, EW_RL_STATE_MAX));
+					    ctl_json_fill(fill.rl_state, EW_RL_STATE_MAX));
 			json_object_set_new(o, "maps", f);
 		}
 		ctl_json_print(o);
@@ -362,9 +333,8 @@ int cmd_status(int argc, char **argv)
 			tbl_add(&tb, i ? "" : "attached", line);
 		}
 		if (loaded && live.pol) {
-			ctl_iso_time((time_t)live.pol->applied_unix, t, sizeof(t));
-			snprintf(line, sizeof(line), "generation %u, applied %s", live.pol->gen,
-				 live.pol->applied_unix ? t : "never");
+			ctl_gen_text(live.pol, t, sizeof(t));
+			snprintf(line, sizeof(line), "generation %s", t);
 			tbl_add(&tb, "policy", line);
 			snprintf(line, sizeof(line), "%zu IPv4 of %u, %zu IPv6 of %u", fill.bl4,
 				 EW_BL4_MAX, fill.bl6, EW_BL6_MAX);
@@ -373,13 +343,7 @@ int cmd_status(int argc, char **argv)
 				 EW_RL_STATE_MAX);
 			tbl_add(&tb, "rate limit", line);
 		}
-		{
-			struct ctl_table body = tb;
-
-			body.cells += 2;
-			body.nrows--;
-			tbl_print(&body, stdout);
-		}
+		tbl_print_rows(&tb, stdout);
 		tbl_free(&tb);
 	}
 	rc = CTL_OK;
@@ -395,13 +359,10 @@ out:
 int cmd_reload(int argc, char **argv)
 {
 	char err[EW_ERRLEN] = "", pname[32];
-	int c, r, n = 0;
+	int n = 0, r = ctl_no_args(argc, argv);
 
-	while ((c = ctl_getopt(argc, argv, "", NULL)) != -1)
-		if (c == CTL_OPT_DONE)
-			return ctl.opt_rc;
-	if (optind < argc)
-		return ctl_usage("unexpected argument '%s'", argv[optind]);
+	if (r != CTL_RUN)
+		return r;
 	if (!is_loaded())
 		return ctl_err("edgeward is not loaded in %s; use 'edgewardctl attach IFACE' to "
 			       "load and attach it",

@@ -13,84 +13,10 @@
 
 #include "ctl.h"
 
-static int cmd_block_add(int argc, char **argv);
-static int cmd_block_del(int argc, char **argv);
-static int cmd_block_list(int argc, char **argv);
-static int cmd_block_import(int argc, char **argv);
-static int cmd_block_flush(int argc, char **argv);
-
-static const struct ctl_cmd block_cmds[] = {
-	{ "add", cmd_block_add, "block one or more CIDRs",
-	  "block add CIDR... [--ttl DURATION] [--reason TEXT] [--force]",
-	  "Drop every packet whose source lies in CIDR, until the TTL runs out (checked\n"
-	  "in the kernel, so blocks expire even when nothing else runs). Adding a CIDR\n"
-	  "that is already blocked replaces its expiry and reason. Host bits are\n"
-	  "cleared with a warning. All arguments are checked before anything changes.\n"
-	  "\n"
-	  "Options:\n"
-	  "  -t, --ttl DURATION  expire after DURATION (90s, 15m, 1h30m, 7d; default never)\n"
-	  "  -r, --reason TEXT   why (at most 63 bytes), shown by block list\n"
-	  "  -f, --force         allow 0.0.0.0/0 or ::/0 (blocks everyone)\n"
-	  "\n"
-	  "Example:\n"
-	  "  edgewardctl block add 203.0.113.0/24 2001:db8:bad::/48 --ttl 1h --reason scanner\n" },
-	{ "del", cmd_block_del, "remove CIDRs from the blocklist", "block del CIDR... [--force]",
-	  "Remove the rules for exactly these CIDRs (not the rules inside them). Every\n"
-	  "CIDR must be blocked, or nothing is removed.\n"
-	  "\n"
-	  "Options:\n"
-	  "  -f, --force         accept 0.0.0.0/0 or ::/0\n"
-	  "\n"
-	  "Example:\n"
-	  "  edgewardctl block del 203.0.113.0/24\n" },
-	{ "list", cmd_block_list, "list blocked CIDRs",
-	  "block list [--origin ORIGIN] [--expired]",
-	  "List the rules with their origin, expiry, hit count, time added and reason.\n"
-	  "\n"
-	  "Options:\n"
-	  "  -o, --origin ORIGIN  only rules from manual, import, policy, auto or fleet\n"
-	  "  -e, --expired        only rules whose expiry has passed\n"
-	  "\n"
-	  "Example:\n"
-	  "  edgewardctl -j block list --origin import\n" },
-	{ "import", cmd_block_import, "block every CIDR listed in a file",
-	  "block import FILE [--ttl DURATION] [--reason TEXT] [--force]",
-	  "Read one address or CIDR per line (FILE '-' is standard input). Text after\n"
-	  "'#' or ';' is a comment, blank lines are skipped: FireHOL netsets and the\n"
-	  "Spamhaus DROP list (\"1.10.16.0/20 ; SBL256894\") load as they are. The whole\n"
-	  "file is checked first: one bad line is reported as FILE:LINE and nothing is\n"
-	  "imported. Rules are written in batches; progress is shown on a terminal.\n"
-	  "\n"
-	  "Options:\n"
-	  "  -t, --ttl DURATION  expire after DURATION (default never)\n"
-	  "  -r, --reason TEXT   reason for every rule (default: import FILENAME)\n"
-	  "  -f, --force         allow 0.0.0.0/0 or ::/0 lines\n"
-	  "\n"
-	  "Example:\n"
-	  "  edgewardctl block import firehol_level1.netset --ttl 1d --reason firehol\n" },
-	{ "flush", cmd_block_flush, "remove many rules at once",
-	  "block flush [--origin ORIGIN] [--expired]",
-	  "Remove every rule, or only those of one origin and/or those already expired.\n"
-	  "\n"
-	  "Options:\n"
-	  "  -o, --origin ORIGIN  only rules from manual, import, policy, auto or fleet\n"
-	  "  -e, --expired        only rules whose expiry has passed\n"
-	  "\n"
-	  "Example:\n"
-	  "  edgewardctl block flush --origin import --expired\n" },
-	{ 0 }
-};
-
-int cmd_block(int argc, char **argv)
-{
-	return ctl_dispatch(block_cmds, argc - 1, argv + 1);
-}
-
 /* Reason text: at most 63 bytes of UTF-8 without control characters. */
 static int check_reason(const char *s, char *out)
 {
 	char q[EW_QUOTE_LEN];
-	json_t *j;
 	size_t i;
 
 	if (strlen(s) >= EW_REASON_TEXT_LEN)
@@ -100,45 +26,90 @@ static int check_reason(const char *s, char *out)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return ctl_err("--reason %s: control characters are not allowed",
 				       ew_quote(s, q, sizeof(q)));
-	j = json_string(s);	/* jansson validates UTF-8 */
-	if (!j)
+	if (!ctl_printable(s))	/* no control characters: only UTF-8 can be wrong */
 		return ctl_err("--reason %s: not valid UTF-8", ew_quote(s, q, sizeof(q)));
-	json_decref(j);
 	strcpy(out, s);
 	return CTL_OK;
 }
 
-static int parse_ttl(const char *s, uint64_t *ns)
+/* The options of add and import: --ttl, --reason, --force. */
+struct add_opts {
+	const char *ttl_s, *reason_s;
+	bool force;
+	uint64_t ttl;
+	char reason[EW_REASON_TEXT_LEN];
+};
+
+static int add_opts_parse(int argc, char **argv, struct add_opts *o)
+{
+	static const struct option opts[] = {
+		{ "ttl", required_argument, NULL, 't' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 }
+	};
+	int c;
+
+	while ((c = ctl_getopt(argc, argv, "t:r:f", opts)) != -1) {
+		switch (c) {
+		case 't':
+			o->ttl_s = optarg;
+			break;
+		case 'r':
+			o->reason_s = optarg;
+			break;
+		case 'f':
+			o->force = true;
+			break;
+		case CTL_OPT_DONE:
+			return ctl.opt_rc;
+		}
+	}
+	return CTL_RUN;
+}
+
+/* The values of --ttl and --reason, checked once the operands are known to be there. */
+static int add_opts_check(struct add_opts *o)
 {
 	char err[EW_ERRLEN];
 
-	if (ew_duration_parse(s, ns, err, sizeof(err)))
+	if (o->ttl_s && ew_duration_parse(o->ttl_s, &o->ttl, err, sizeof(err)))
 		return ctl_err("--ttl: %s", err);
+	if (o->reason_s && check_reason(o->reason_s, o->reason))
+		return CTL_ERR;
 	return CTL_OK;
 }
 
-static int parse_origin(const char *s, int *origin)
+/* The options of list and flush: --origin ORIGIN (origin < 0: any) and --expired. */
+static int filter_opts_parse(int argc, char **argv, int *origin, bool *expired)
 {
+	static const struct option opts[] = {
+		{ "origin", required_argument, NULL, 'o' },
+		{ "expired", no_argument, NULL, 'e' },
+		{ 0 }
+	};
 	char q[EW_QUOTE_LEN];
+	int c;
 
-	*origin = ew_origin_parse(s);
-	if (*origin < 0)
-		return ctl_err("--origin %s: unknown origin (manual, import, policy, auto or fleet)",
-			       ew_quote(s, q, sizeof(q)));
-	return CTL_OK;
-}
-
-static int cidr_cmp(const void *a, const void *b)
-{
-	const struct ew_cidr *x = a, *y = b;
-	int r;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	r = memcmp(x->addr, y->addr, 16);
-	if (r)
-		return r;
-	return (int)x->plen - (int)y->plen;
+	while ((c = ctl_getopt(argc, argv, "o:e", opts)) != -1) {
+		switch (c) {
+		case 'o':
+			*origin = ew_origin_parse(optarg);
+			if (*origin < 0)
+				return ctl_err("--origin %s: unknown origin (manual, import, policy, "
+					       "auto or fleet)",
+					       ew_quote(optarg, q, sizeof(q)));
+			break;
+		case 'e':
+			*expired = true;
+			break;
+		case CTL_OPT_DONE:
+			return ctl.opt_rc;
+		}
+	}
+	if (optind < argc)
+		return ctl_usage("unexpected argument '%s'", argv[optind]);
+	return CTL_RUN;
 }
 
 /* Sort and drop duplicates; returns the new count. */
@@ -148,9 +119,9 @@ static size_t cidr_uniq(struct ew_cidr *v, size_t n)
 
 	if (n < 2)
 		return n;
-	qsort(v, n, sizeof(*v), cidr_cmp);
+	qsort(v, n, sizeof(*v), ctl_cidr_cmp);
 	for (i = 1; i < n; i++)
-		if (cidr_cmp(&v[o], &v[i]))
+		if (ctl_cidr_cmp(&v[o], &v[i]))
 			v[++o] = v[i];
 	return o + 1;
 }
@@ -180,57 +151,32 @@ static void expiry_text(uint64_t expires_ns, uint64_t now, char *buf, size_t len
 
 static int cmd_block_add(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ttl", required_argument, NULL, 't' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 }
-	};
-	const char *ttl_s = NULL, *reason_s = NULL;
-	char reason[EW_REASON_TEXT_LEN] = "", buf[EW_CIDR_STRLEN], exp[40];
+	struct add_opts o = { 0 };
+	char buf[EW_CIDR_STRLEN], exp[40];
 	struct ew_bl_entry *e = NULL;
 	struct ew_cidr *cidrs = NULL;
-	struct ew_maps m = { .lock = -1 };
-	bool force = false, opened = false, *isnew = NULL;
-	uint64_t ttl = 0, now;
+	struct ew_maps m;
+	bool opened = false, *isnew = NULL;
+	uint64_t now;
 	size_t n, i;
 	json_t *arr = NULL;
-	int c, r, rc = CTL_ERR;
+	int r, rc;
 
-	while ((c = ctl_getopt(argc, argv, "t:r:f", opts)) != -1) {
-		switch (c) {
-		case 't':
-			ttl_s = optarg;
-			break;
-		case 'r':
-			reason_s = optarg;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case CTL_OPT_DONE:
-			return ctl.opt_rc;
-		}
-	}
+	rc = add_opts_parse(argc, argv, &o);
+	if (rc != CTL_RUN)
+		return rc;
 	if (optind >= argc)
 		return ctl_usage("missing CIDR");
-	if (ttl_s && parse_ttl(ttl_s, &ttl))
+	if (add_opts_check(&o) || ctl_cidr_args(argc, argv, optind, o.force, &cidrs, &n))
 		return CTL_ERR;
-	if (reason_s && check_reason(reason_s, reason))
-		return CTL_ERR;
-	n = (size_t)(argc - optind);
-	cidrs = calloc(n, sizeof(*cidrs));
+	rc = CTL_ERR;
+	n = cidr_uniq(cidrs, n);
 	e = calloc(n, sizeof(*e));
 	isnew = calloc(n, sizeof(*isnew));
-	if (!cidrs || !e || !isnew) {
+	if (!e || !isnew) {
 		ctl_err("out of memory");
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		if (ctl_cidr(argv[optind + (int)i], force, &cidrs[i]))
-			goto out;
-	n = cidr_uniq(cidrs, n);
-
 	if (ctl_maps_open(&m, true))
 		goto out;
 	opened = true;
@@ -239,15 +185,15 @@ static int cmd_block_add(int argc, char **argv)
 		struct ew_block b;
 
 		e[i].cidr = cidrs[i];
-		e[i].expires_ns = ttl ? now + ttl : 0;
+		e[i].expires_ns = o.ttl ? now + o.ttl : 0;
 		e[i].origin = EW_ORIGIN_MANUAL;
-		strcpy(e[i].reason, reason);
+		strcpy(e[i].reason, o.reason);
 		isnew[i] = bl_get(&m, &cidrs[i], &b, NULL, 0) == -ENOENT;
 	}
 	r = bl_import(&m, e, n, NULL, NULL, NULL);
 	if (r) {
-		rc = ctl_err("cannot add to the blocklist: %s%s", strerror(-r),
-			     r == -ENOSPC || r == -E2BIG ? " (the blocklist is full)" : "");
+		ctl_err("cannot add to the blocklist: %s%s", strerror(-r),
+			r == -ENOSPC || r == -E2BIG ? " (the blocklist is full)" : "");
 		goto out;
 	}
 	arr = json_array();
@@ -255,25 +201,22 @@ static int cmd_block_add(int argc, char **argv)
 		ew_cidr_format(&cidrs[i], buf, sizeof(buf));
 		expiry_text(e[i].expires_ns, now, exp, sizeof(exp));
 		if (ctl.json) {
-			json_t *o = json_object();
+			json_t *j = json_object();
 
-			json_object_set_new(o, "cidr", json_string(buf));
-			json_object_set_new(o, "new", json_boolean(isnew[i]));
-			json_object_set_new(o, "origin", json_string("manual"));
-			json_object_set_new(o, "expires_in_s", expiry_json(e[i].expires_ns, now));
-			json_object_set_new(o, "reason", ctl_jstr(reason));
-			json_array_append_new(arr, o);
+			json_object_set_new(j, "cidr", json_string(buf));
+			json_object_set_new(j, "new", json_boolean(isnew[i]));
+			json_object_set_new(j, "origin", json_string("manual"));
+			json_object_set_new(j, "expires_in_s", expiry_json(e[i].expires_ns, now));
+			json_object_set_new(j, "reason", ctl_jstr(o.reason));
+			json_array_append_new(arr, j);
 		} else {
 			ctl_info("blocked %s (%s, expires %s)", buf, isnew[i] ? "new" : "replaced",
 				 exp);
 		}
 	}
 	if (ctl.json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "blocked", arr);
+		ctl_json_print_kv("blocked", arr);
 		arr = NULL;
-		ctl_json_print(o);
 	}
 	rc = CTL_OK;
 out:
@@ -290,40 +233,27 @@ out:
 
 static int cmd_block_del(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 }
-	};
 	char buf[EW_CIDR_STRLEN];
 	struct ew_cidr *cidrs = NULL;
-	struct ew_maps m = { .lock = -1 };
-	bool force = false, opened = false;
+	struct ew_maps m;
+	bool force = false;
 	size_t n, i;
 	json_t *arr = NULL;
-	int c, r, rc = CTL_ERR;
+	int r, rc;
 
-	while ((c = ctl_getopt(argc, argv, "f", opts)) != -1) {
-		switch (c) {
-		case 'f':
-			force = true;
-			break;
-		case CTL_OPT_DONE:
-			return ctl.opt_rc;
-		}
-	}
+	rc = ctl_opt_force(argc, argv, &force);
+	if (rc != CTL_RUN)
+		return rc;
 	if (optind >= argc)
 		return ctl_usage("missing CIDR");
-	n = (size_t)(argc - optind);
-	cidrs = calloc(n, sizeof(*cidrs));
-	if (!cidrs)
-		return ctl_err("out of memory");
-	for (i = 0; i < n; i++)
-		if (ctl_cidr(argv[optind + (int)i], force, &cidrs[i]))
-			goto out;
+	if (ctl_cidr_args(argc, argv, optind, force, &cidrs, &n))
+		return CTL_ERR;
 	n = cidr_uniq(cidrs, n);
-	if (ctl_maps_open(&m, true))
-		goto out;
-	opened = true;
+	if (ctl_maps_open(&m, true)) {
+		free(cidrs);
+		return CTL_ERR;
+	}
+	rc = CTL_ERR;
 	/* All or nothing: every CIDR must be there before the first is removed. */
 	for (i = 0; i < n; i++) {
 		struct ew_block b;
@@ -331,11 +261,11 @@ static int cmd_block_del(int argc, char **argv)
 		r = bl_get(&m, &cidrs[i], &b, NULL, 0);
 		ew_cidr_format(&cidrs[i], buf, sizeof(buf));
 		if (r == -ENOENT) {
-			rc = ctl_err("%s is not in the blocklist (nothing removed)", buf);
+			ctl_err("%s is not in the blocklist (nothing removed)", buf);
 			goto out;
 		}
 		if (r) {
-			rc = ctl_err("cannot read the rule for %s: %s", buf, strerror(-r));
+			ctl_err("cannot read the rule for %s: %s", buf, strerror(-r));
 			goto out;
 		}
 	}
@@ -344,119 +274,56 @@ static int cmd_block_del(int argc, char **argv)
 		ew_cidr_format(&cidrs[i], buf, sizeof(buf));
 		r = bl_del(&m, &cidrs[i]);
 		if (r && r != -ENOENT) {
-			rc = ctl_err("cannot remove %s: %s", buf, strerror(-r));
+			ctl_err("cannot remove %s: %s", buf, strerror(-r));
 			goto out;
 		}
 		json_array_append_new(arr, json_string(buf));
 		ctl_info("unblocked %s", buf);
 	}
 	if (ctl.json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "deleted", arr);
+		ctl_json_print_kv("deleted", arr);
 		arr = NULL;
-		ctl_json_print(o);
 	}
 	rc = CTL_OK;
 out:
 	json_decref(arr);
-	if (opened)
-		ew_maps_close(&m);
+	ew_maps_close(&m);
 	free(cidrs);
 	return rc;
 }
 
 /* ---- list ---- */
 
-struct row {
-	struct ew_cidr cidr;
-	struct ew_block b;
-	char reason[EW_REASON_TEXT_LEN];
-};
-
-struct collect {
-	struct row *v;
-	size_t n, cap;
-	int origin;		/* < 0: any */
-	bool expired;
-	uint64_t now;
-	int err;
-};
-
-static int collect_cb(const struct ew_cidr *c, const struct ew_block *b, const char *reason,
-		      void *ctx)
-{
-	struct collect *col = ctx;
-	struct row *r;
-
-	if (col->origin >= 0 && b->origin != col->origin)
-		return 0;
-	if (col->expired && !(b->expires_ns && b->expires_ns <= col->now))
-		return 0;
-	if (col->n == col->cap) {
-		size_t cap = col->cap ? col->cap * 2 : 256;
-		struct row *v = realloc(col->v, cap * sizeof(*v));
-
-		if (!v) {
-			col->err = -ENOMEM;
-			return 1;
-		}
-		col->v = v;
-		col->cap = cap;
-	}
-	r = &col->v[col->n++];
-	r->cidr = *c;
-	r->b = *b;
-	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	return 0;
-}
-
 static int row_cmp(const void *a, const void *b)
 {
-	return cidr_cmp(&((const struct row *)a)->cidr, &((const struct row *)b)->cidr);
+	return ctl_cidr_cmp(&((const struct ctl_bl_row *)a)->cidr,
+			    &((const struct ctl_bl_row *)b)->cidr);
 }
 
 static int cmd_block_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "origin", required_argument, NULL, 'o' },
-		{ "expired", no_argument, NULL, 'e' },
-		{ 0 }
-	};
-	struct collect col = { .origin = -1 };
-	struct ew_maps m = { .lock = -1 };
 	char buf[EW_CIDR_STRLEN], exp[40], added[48], hits[24];
-	int c, r, rc = CTL_ERR;
-	size_t i;
+	struct ctl_bl_row *rows = NULL;
+	struct ew_maps m;
+	bool expired_only = false;
+	int r, origin = -1;
+	uint64_t now;
+	size_t i, n = 0;
 
-	while ((c = ctl_getopt(argc, argv, "o:e", opts)) != -1) {
-		switch (c) {
-		case 'o':
-			if (parse_origin(optarg, &col.origin))
-				return CTL_ERR;
-			break;
-		case 'e':
-			col.expired = true;
-			break;
-		case CTL_OPT_DONE:
-			return ctl.opt_rc;
-		}
-	}
-	if (optind < argc)
-		return ctl_usage("unexpected argument '%s'", argv[optind]);
+	r = filter_opts_parse(argc, argv, &origin, &expired_only);
+	if (r != CTL_RUN)
+		return r;
 	if (ctl_maps_open(&m, false))
 		return CTL_ERR;
-	col.now = ew_boot_ns();
-	r = bl_foreach(&m, collect_cb, &col);
-	if (!r)
-		r = col.err;
+	now = ew_boot_ns();
+	r = ctl_bl_collect(&m, origin, expired_only, now, &rows, &n);
 	ew_maps_close(&m);
 	if (r) {
-		rc = ctl_err("cannot read the blocklist: %s", strerror(-r));
-		goto out;
+		free(rows);
+		return ctl_err("cannot read the blocklist: %s", strerror(-r));
 	}
-	if (col.n > 1)
-		qsort(col.v, col.n, sizeof(*col.v), row_cmp);
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), row_cmp);
 
 	if (ctl.json) {
 		/*
@@ -468,14 +335,14 @@ static int cmd_block_list(int argc, char **argv)
 		uint32_t last_added = 0;
 
 		added[0] = '\0';
-		printf("{\"count\":%zu,\"blocks\":[", col.n);
-		for (i = 0; i < col.n; i++) {
-			struct row *w = &col.v[i];
-			bool expired = w->b.expires_ns && w->b.expires_ns <= col.now;
+		printf("{\"count\":%zu,\"blocks\":[", n);
+		for (i = 0; i < n; i++) {
+			struct ctl_bl_row *w = &rows[i];
+			bool expired = w->b.expires_ns && w->b.expires_ns <= now;
 			char in_s[24];
 
 			ew_cidr_format(&w->cidr, buf, sizeof(buf));
-			expiry_text(w->b.expires_ns, col.now, exp, sizeof(exp));
+			expiry_text(w->b.expires_ns, now, exp, sizeof(exp));
 			if (!added[0] || w->b.added_unix != last_added) {
 				ctl_iso_time((time_t)w->b.added_unix, added, sizeof(added));
 				last_added = w->b.added_unix;
@@ -491,7 +358,7 @@ static int cmd_block_list(int argc, char **argv)
 			if (w->b.expires_ns)
 				snprintf(in_s, sizeof(in_s), "%llu",
 					 expired ? 0ULL :
-						   (unsigned long long)((w->b.expires_ns - col.now) /
+						   (unsigned long long)((w->b.expires_ns - now) /
 									1000000000ULL));
 			else
 				snprintf(in_s, sizeof(in_s), "null");
@@ -508,12 +375,12 @@ static int cmd_block_list(int argc, char **argv)
 		struct ctl_table t;
 
 		tbl_init(&t, 6, 1U << 3, "CIDR", "ORIGIN", "EXPIRES", "HITS", "ADDED", "REASON");
-		for (i = 0; i < col.n; i++) {
-			struct row *w = &col.v[i];
+		for (i = 0; i < n; i++) {
+			struct ctl_bl_row *w = &rows[i];
 			char q[EW_QUOTE_LEN];
 
 			ew_cidr_format(&w->cidr, buf, sizeof(buf));
-			expiry_text(w->b.expires_ns, col.now, exp, sizeof(exp));
+			expiry_text(w->b.expires_ns, now, exp, sizeof(exp));
 			ctl_iso_time((time_t)w->b.added_unix, added, sizeof(added));
 			snprintf(hits, sizeof(hits), "%llu", (unsigned long long)w->b.hits);
 			/* Reasons come from other writers too: never print raw control bytes. */
@@ -522,16 +389,14 @@ static int cmd_block_list(int argc, char **argv)
 				ctl_printable(w->reason) ? w->reason :
 							   ew_quote(w->reason, q, sizeof(q)));
 		}
-		if (col.n)
+		if (n)
 			tbl_print(&t, stdout);
 		else if (!ctl.quiet)
-			printf("no blocks%s\n", col.origin >= 0 || col.expired ? " match" : "");
+			printf("no blocks%s\n", origin >= 0 || expired_only ? " match" : "");
 		tbl_free(&t);
 	}
-	rc = CTL_OK;
-out:
-	free(col.v);
-	return rc;
+	free(rows);
+	return CTL_OK;
 }
 
 /* ---- import ---- */
@@ -649,62 +514,42 @@ static char *line_word(char *line)
 
 static int cmd_block_import(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "ttl", required_argument, NULL, 't' },
-		{ "reason", required_argument, NULL, 'r' },
-		{ "force", no_argument, NULL, 'f' },
-		{ 0 }
-	};
-	const char *ttl_s = NULL, *reason_s = NULL, *path, *base;
-	char reason[EW_REASON_TEXT_LEN] = "", err[EW_ERRLEN], q[EW_QUOTE_LEN];
+	struct add_opts o = { 0 };
+	const char *path, *base;
+	char err[EW_ERRLEN], q[EW_QUOTE_LEN];
 	struct ew_cidr *v6 = NULL;
 	uint64_t *v4 = NULL;
 	struct ew_bl_entry *e = NULL;
-	struct ew_maps m = { .lock = -1 };
+	struct ew_maps m;
 	struct progress prog = { 0 };
 	size_t n = 0, n4 = 0, cap4 = 0, n6 = 0, cap6 = 0, i, lineno = 0, warnings = 0, n_new = 0;
-	bool force = false, opened = false;
+	bool opened = false;
 	char *line = NULL;
 	size_t linecap = 0;
-	uint64_t ttl = 0, now;
+	uint64_t now;
 	ssize_t len;
 	FILE *f = NULL;
 	double secs;
-	int c, r, rc = CTL_ERR;
+	int r, rc;
 
-	while ((c = ctl_getopt(argc, argv, "t:r:f", opts)) != -1) {
-		switch (c) {
-		case 't':
-			ttl_s = optarg;
-			break;
-		case 'r':
-			reason_s = optarg;
-			break;
-		case 'f':
-			force = true;
-			break;
-		case CTL_OPT_DONE:
-			return ctl.opt_rc;
-		}
-	}
-	if (optind >= argc)
-		return ctl_usage("missing FILE");
-	if (optind + 1 < argc)
-		return ctl_usage("unexpected argument '%s' (one FILE at a time)", argv[optind + 1]);
-	path = argv[optind];
-	if (ttl_s && parse_ttl(ttl_s, &ttl))
+	rc = add_opts_parse(argc, argv, &o);
+	if (rc != CTL_RUN)
+		return rc;
+	path = ctl_arg(argc, argv, "FILE", true);
+	if (!path)
+		return CTL_USAGE;
+	if (add_opts_check(&o))
 		return CTL_ERR;
-	if (reason_s) {
-		if (check_reason(reason_s, reason))
-			return CTL_ERR;
-	} else {
+	rc = CTL_ERR;
+	if (!o.reason_s) {
 		base = strrchr(path, '/');
 		base = base ? base + 1 : path;
-		snprintf(reason, sizeof(reason), "import %.55s", !strcmp(path, "-") ? "stdin" : base);
+		snprintf(o.reason, sizeof(o.reason), "import %.55s",
+			 !strcmp(path, "-") ? "stdin" : base);
 		/* A file name is untrusted too: keep the reason printable. */
-		for (i = 0; reason[i]; i++)
-			if ((unsigned char)reason[i] < 0x20 || (unsigned char)reason[i] >= 0x7f)
-				reason[i] = '?';
+		for (i = 0; o.reason[i]; i++)
+			if ((unsigned char)o.reason[i] < 0x20 || (unsigned char)o.reason[i] >= 0x7f)
+				o.reason[i] = '?';
 	}
 
 	f = strcmp(path, "-") ? fopen(path, "r") : stdin;
@@ -741,7 +586,7 @@ static int cmd_block_import(int argc, char **argv)
 			ew_cidr_format(&cidr, canon, sizeof(canon));
 			ctl_warn("%s:%zu: %s has host bits set; using %s", path, lineno, w, canon);
 		}
-		if (ew_cidr_is_everything(&cidr) && !force) {
+		if (ew_cidr_is_everything(&cidr) && !o.force) {
 			rc = ctl_err("%s:%zu: %s covers every address; add --force if that is what "
 				     "you mean (nothing imported)",
 				     path, lineno, w);
@@ -802,9 +647,9 @@ static int cmd_block_import(int argc, char **argv)
 			cidr_of_key4(v4[i], &e[i].cidr);
 		else
 			e[i].cidr = v6[i - n4];
-		e[i].expires_ns = ttl ? now + ttl : 0;
+		e[i].expires_ns = o.ttl ? now + o.ttl : 0;
 		e[i].origin = EW_ORIGIN_IMPORT;
-		memcpy(e[i].reason, reason, sizeof(reason));
+		memcpy(e[i].reason, o.reason, sizeof(o.reason));
 	}
 	free(v4);
 	free(v6);
@@ -854,44 +699,90 @@ out:
 
 static int cmd_block_flush(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "origin", required_argument, NULL, 'o' },
-		{ "expired", no_argument, NULL, 'e' },
-		{ 0 }
-	};
-	struct ew_maps m = { .lock = -1 };
+	struct ew_maps m;
 	bool expired = false;
-	int c, r, origin = -1;
+	int r, origin = -1;
 	size_t removed = 0;
 
-	while ((c = ctl_getopt(argc, argv, "o:e", opts)) != -1) {
-		switch (c) {
-		case 'o':
-			if (parse_origin(optarg, &origin))
-				return CTL_ERR;
-			break;
-		case 'e':
-			expired = true;
-			break;
-		case CTL_OPT_DONE:
-			return ctl.opt_rc;
-		}
-	}
-	if (optind < argc)
-		return ctl_usage("unexpected argument '%s'", argv[optind]);
+	r = filter_opts_parse(argc, argv, &origin, &expired);
+	if (r != CTL_RUN)
+		return r;
 	if (ctl_maps_open(&m, true))
 		return CTL_ERR;
 	r = bl_flush(&m, origin, expired, &removed);
 	ew_maps_close(&m);
 	if (r)
 		return ctl_err("flush failed after removing %zu rules: %s", removed, strerror(-r));
-	if (ctl.json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "removed", json_integer((json_int_t)removed));
-		ctl_json_print(o);
-	} else {
+	if (ctl.json)
+		ctl_json_print_kv("removed", json_integer((json_int_t)removed));
+	else
 		ctl_info("removed %zu rules", removed);
-	}
 	return CTL_OK;
+}
+
+static const struct ctl_cmd block_cmds[] = {
+	{ "add", cmd_block_add, "block one or more CIDRs",
+	  "block add CIDR... [--ttl DURATION] [--reason TEXT] [--force]",
+	  "Drop every packet whose source lies in CIDR, until the TTL runs out (checked\n"
+	  "in the kernel, so blocks expire even when nothing else runs). Adding a CIDR\n"
+	  "that is already blocked replaces its expiry and reason. Host bits are\n"
+	  "cleared with a warning. All arguments are checked before anything changes.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -t, --ttl DURATION  expire after DURATION (90s, 15m, 1h30m, 7d; default never)\n"
+	  "  -r, --reason TEXT   why (at most 63 bytes), shown by block list\n"
+	  "  -f, --force         allow 0.0.0.0/0 or ::/0 (blocks everyone)\n"
+	  "\n"
+	  "Example:\n"
+	  "  edgewardctl block add 203.0.113.0/24 2001:db8:bad::/48 --ttl 1h --reason scanner\n" },
+	{ "del", cmd_block_del, "remove CIDRs from the blocklist", "block del CIDR... [--force]",
+	  "Remove the rules for exactly these CIDRs (not the rules inside them). Every\n"
+	  "CIDR must be blocked, or nothing is removed.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -f, --force         accept 0.0.0.0/0 or ::/0\n"
+	  "\n"
+	  "Example:\n"
+	  "  edgewardctl block del 203.0.113.0/24\n" },
+	{ "list", cmd_block_list, "list blocked CIDRs",
+	  "block list [--origin ORIGIN] [--expired]",
+	  "List the rules with their origin, expiry, hit count, time added and reason.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -o, --origin ORIGIN  only rules from manual, import, policy, auto or fleet\n"
+	  "  -e, --expired        only rules whose expiry has passed\n"
+	  "\n"
+	  "Example:\n"
+	  "  edgewardctl -j block list --origin import\n" },
+	{ "import", cmd_block_import, "block every CIDR listed in a file",
+	  "block import FILE [--ttl DURATION] [--reason TEXT] [--force]",
+	  "Read one address or CIDR per line (FILE '-' is standard input). Text after\n"
+	  "'#' or ';' is a comment, blank lines are skipped: FireHOL netsets and the\n"
+	  "Spamhaus DROP list (\"1.10.16.0/20 ; SBL256894\") load as they are. The whole\n"
+	  "file is checked first: one bad line is reported as FILE:LINE and nothing is\n"
+	  "imported. Rules are written in batches; progress is shown on a terminal.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -t, --ttl DURATION  expire after DURATION (default never)\n"
+	  "  -r, --reason TEXT   reason for every rule (default: import FILENAME)\n"
+	  "  -f, --force         allow 0.0.0.0/0 or ::/0 lines\n"
+	  "\n"
+	  "Example:\n"
+	  "  edgewardctl block import firehol_level1.netset --ttl 1d --reason firehol\n" },
+	{ "flush", cmd_block_flush, "remove many rules at once",
+	  "block flush [--origin ORIGIN] [--expired]",
+	  "Remove every rule, or only those of one origin and/or those already expired.\n"
+	  "\n"
+	  "Options:\n"
+	  "  -o, --origin ORIGIN  only rules from manual, import, policy, auto or fleet\n"
+	  "  -e, --expired        only rules whose expiry has passed\n"
+	  "\n"
+	  "Example:\n"
+	  "  edgewardctl block flush --origin import --expired\n" },
+	{ 0 }
+};
+
+int cmd_block(int argc, char **argv)
+{
+	return ctl_dispatch(block_cmds, argc - 1, argv + 1);
 }

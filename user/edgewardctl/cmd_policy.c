@@ -16,8 +16,267 @@
 
 #include "ctl.h"
 
-static int cmd_policy_show(int argc, char **argv);
-static int cmd_policy_set(int argc, char **argv);
+/*
+ * The default-policy flags: "deny" or "drop" (on) versus "allow". opt is the
+ * policy set option and the text key, key the JSON key ("tcp" under default).
+ */
+static const struct pol_flag {
+	const char *opt, *key, *on;
+	uint32_t bit;
+} pol_flags[] = {
+	{ "default-tcp", "tcp", "deny", EW_POL_TCP_DENY },
+	{ "default-udp", "udp", "deny", EW_POL_UDP_DENY },
+	{ "default-icmp", "icmp", "deny", EW_POL_ICMP_DENY },
+	{ "bogons", "bogons", "drop", EW_POL_BOGONS },
+	{ "v4mapped", "v4mapped", "drop", EW_POL_V4MAPPED },
+	{ "non-ip", "non_ip", "drop", EW_POL_NONIP_DROP },
+};
+#define N_FLAGS	  (sizeof(pol_flags) / sizeof(pol_flags[0]))
+#define N_DEFAULT 3	/* the first three make the text's "default" line */
+
+static const char *flag_word(const struct ew_policy_doc *doc, const struct pol_flag *f)
+{
+	return doc->flags & f->bit ? f->on : "allow";
+}
+
+/* ---- show ---- */
+
+static json_t *policy_json(const struct ew_policy_doc *doc, const struct ew_policy *pol)
+{
+	json_t *o = json_object(), *d = json_object(), *ev = json_object();
+	size_t i;
+
+	if (pol)
+		ctl_json_gen(o, pol);
+	for (i = 0; i < N_FLAGS; i++)
+		json_object_set_new(d, pol_flags[i].key,
+				    json_string(flag_word(doc, &pol_flags[i])));
+	json_object_set_new(o, "default", d);
+	json_object_set_new(o, "open", ctl_json_portlist(doc->open, doc->n_open));
+	json_object_set_new(o, "allow", ctl_json_cidrs(doc->allow, doc->n_allow));
+	json_object_set_new(o, "acl", ctl_json_acl(doc));
+	json_object_set_new(o, "ratelimit", ctl_json_rl(doc));
+	json_object_set_new(ev, "sample", json_integer(doc->ev_sample));
+	json_object_set_new(ev, "max_per_sec", json_integer(doc->ev_max_per_s));
+	json_object_set_new(o, "events", ev);
+	return o;
+}
+
+/* Text form: one aligned "key  value" line each. */
+static void policy_text(const struct ew_policy_doc *doc, const struct ew_policy *pol)
+{
+	struct ctl_table t;
+	char buf[64], line[512];
+	size_t i, o;
+
+	tbl_init(&t, 2, 0, "POLICY", "");
+	if (pol) {
+		ctl_gen_text(pol, line, sizeof(line));
+		tbl_add(&t, "generation", line);
+	}
+	for (o = 0, i = 0; i < N_DEFAULT; i++)
+		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s %s", i ? ", " : "",
+				      pol_flags[i].key, flag_word(doc, &pol_flags[i]));
+	tbl_add(&t, "default", line);
+	for (i = N_DEFAULT; i < N_FLAGS; i++)
+		tbl_add(&t, pol_flags[i].opt, flag_word(doc, &pol_flags[i]));
+	ctl_join_ports(line, sizeof(line), 0, doc->open, doc->n_open, ", ");
+	tbl_add(&t, "open", doc->n_open ? line : "-");
+	ctl_join_cidrs(line, sizeof(line), 0, doc->allow, doc->n_allow, ", ");
+	tbl_add(&t, "allow", doc->n_allow ? line : "-");
+	if (!doc->n_acl)
+		tbl_add(&t, "acl", "-");
+	for (i = 0; i < doc->n_acl; i++) {
+		ew_portspec_format(&doc->acl[i].port, buf, sizeof(buf));
+		o = (size_t)snprintf(line, sizeof(line), "%s from ", buf);
+		ctl_join_cidrs(line, sizeof(line), o, doc->acl[i].from, doc->acl[i].n_from, ", ");
+		tbl_add(&t, i ? "" : "acl", line);
+	}
+	if (!doc->n_rl)
+		tbl_add(&t, "ratelimit", "-");
+	for (i = 0; i < doc->n_rl; i++) {
+		const struct ew_rl_doc *rl = &doc->rl[i];
+		char rate[32];
+
+		ctl_rate_text(rl, rate, sizeof(rate));
+		o = (size_t)snprintf(line, sizeof(line),
+				     "%s: %s burst %u per source, counting %s, on ", rl->name, rate,
+				     rl->burst, rl->count_conn ? "connections" : "packets");
+		ctl_join_ports(line, sizeof(line), o, rl->ports, rl->n_ports, ", ");
+		tbl_add(&t, i ? "" : "ratelimit", line);
+	}
+	if (doc->ev_sample)
+		snprintf(line, sizeof(line), "1 in %u drops, at most %u a second", doc->ev_sample,
+			 doc->ev_max_per_s);
+	else
+		snprintf(line, sizeof(line), "off");
+	tbl_add(&t, "events", line);
+	tbl_print_rows(&t, stdout);
+	tbl_free(&t);
+}
+
+static int policy_show(struct ctl_policy *p)
+{
+	if (ctl.json)
+		ctl_json_print(policy_json(&p->doc, p->pol));
+	else
+		policy_text(&p->doc, p->pol);
+	return CTL_OK;
+}
+
+static int cmd_policy_show(int argc, char **argv)
+{
+	return ctl_policy_view(argc, argv, policy_show);
+}
+
+/* ---- set ---- */
+
+/* What set changes: flags to set and to clear, ports to open and to close. */
+struct pol_set {
+	uint32_t set, clear;
+	struct ew_portspec *open, *close;
+	size_t n_open, n_close;
+	uint64_t ev_sample, ev_max;
+	bool have_sample, have_max;
+};
+
+static int flag_opt(const struct pol_flag *f, const char *v, struct pol_set *s)
+{
+	char q[EW_QUOTE_LEN];
+
+	if (!strcmp(v, f->on)) {
+		s->set |= f->bit;
+		s->clear &= ~f->bit;
+	} else if (!strcmp(v, "allow")) {
+		s->clear |= f->bit;
+		s->set &= ~f->bit;
+	} else {
+		return ctl_err("--%s %s: expected %s or allow", f->opt, ew_quote(v, q, sizeof(q)),
+			       f->on);
+	}
+	return CTL_OK;
+}
+
+static int pol_set_apply(struct ctl_policy *p)
+{
+	struct ew_policy_doc *doc = &p->doc;
+	struct pol_set *s = p->arg;
+	struct ew_portspec *grown;
+	char buf[32];
+	size_t i;
+
+	doc->flags = (doc->flags | s->set) & ~s->clear;
+	if (s->have_sample)
+		doc->ev_sample = (uint32_t)s->ev_sample;
+	if (s->have_max)
+		doc->ev_max_per_s = (uint32_t)s->ev_max;
+	for (i = 0; i < s->n_close; i++) {
+		ssize_t k = ctl_find_port(doc->open, doc->n_open, &s->close[i]);
+
+		if (k < 0) {
+			ew_portspec_format(&s->close[i], buf, sizeof(buf));
+			return ctl_err("--close %s: not an open port (see 'edgewardctl policy show'; "
+				       "ranges close as they were opened)",
+				       buf);
+		}
+		CTL_ARRAY_DEL(doc->open, doc->n_open, k);
+	}
+	if (s->n_open) {
+		grown = ctl_grow(doc->open, doc->n_open, s->n_open, sizeof(*grown));
+		if (!grown)
+			return CTL_ERR;
+		doc->open = grown;
+		for (i = 0; i < s->n_open; i++)
+			if (ctl_find_port(doc->open, doc->n_open, &s->open[i]) < 0)
+				doc->open[doc->n_open++] = s->open[i];
+	}
+	return CTL_OK;
+}
+
+static int pol_set_report(struct ctl_policy *p)
+{
+	if (ctl.json)
+		ctl_json_print(policy_json(&p->doc, p->pol));
+	else
+		ctl_info("policy updated (generation %u)", p->pol ? p->pol->gen : 0);
+	return CTL_OK;
+}
+
+enum {
+	OPT_FLAG = 0x100,	/* OPT_FLAG + i: pol_flags[i] */
+	OPT_OPEN = OPT_FLAG + N_FLAGS, OPT_CLOSE, OPT_EVSAMPLE, OPT_EVMAX,
+};
+
+static int cmd_policy_set(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "default-tcp", required_argument, NULL, OPT_FLAG + 0 },
+		{ "default-udp", required_argument, NULL, OPT_FLAG + 1 },
+		{ "default-icmp", required_argument, NULL, OPT_FLAG + 2 },
+		{ "bogons", required_argument, NULL, OPT_FLAG + 3 },
+		{ "v4mapped", required_argument, NULL, OPT_FLAG + 4 },
+		{ "non-ip", required_argument, NULL, OPT_FLAG + 5 },
+		{ "open", required_argument, NULL, OPT_OPEN },
+		{ "close", required_argument, NULL, OPT_CLOSE },
+		{ "events-sample", required_argument, NULL, OPT_EVSAMPLE },
+		{ "events-max", required_argument, NULL, OPT_EVMAX },
+		{ 0 }
+	};
+	struct pol_set s = { 0 };
+	char err[EW_ERRLEN], buf[32];
+	bool any = false;
+	int c, r = 0;
+	size_t i;
+
+	while ((c = ctl_getopt(argc, argv, "", opts)) != -1) {
+		any = true;
+		switch (c) {
+		case OPT_OPEN:
+			free(s.open);
+			if (ew_portlist_parse(optarg, EW_PI_TCP, &s.open, &s.n_open, err,
+					      sizeof(err)))
+				r = ctl_err("--open: %s", err);
+			break;
+		case OPT_CLOSE:
+			free(s.close);
+			if (ew_portlist_parse(optarg, EW_PI_TCP, &s.close, &s.n_close, err,
+					      sizeof(err)))
+				r = ctl_err("--close: %s", err);
+			break;
+		case OPT_EVSAMPLE:
+			r = ctl_u64("--events-sample", optarg, 0, 1000000, &s.ev_sample);
+			s.have_sample = true;
+			break;
+		case OPT_EVMAX:
+			r = ctl_u64("--events-max", optarg, 0, 10000000, &s.ev_max);
+			s.have_max = true;
+			break;
+		case CTL_OPT_DONE:
+			r = ctl.opt_rc;
+			goto out;
+		default:
+			r = flag_opt(&pol_flags[c - OPT_FLAG], optarg, &s);
+		}
+		if (r)
+			goto out;
+	}
+	if (optind < argc)
+		r = ctl_usage("unexpected argument '%s'", argv[optind]);
+	else if (!any)
+		r = ctl_usage("nothing to change (see 'edgewardctl policy set --help')");
+	for (i = 0; !r && i < s.n_close; i++) {
+		if (ctl_find_port(s.open, s.n_open, &s.close[i]) >= 0) {
+			ew_portspec_format(&s.close[i], buf, sizeof(buf));
+			r = ctl_err("%s is in both --open and --close", buf);
+		}
+	}
+	if (!r)
+		r = ctl_policy_edit(pol_set_apply, pol_set_report, &s);
+out:
+	free(s.open);
+	free(s.close);
+	return r;
+}
 
 static const struct ctl_cmd policy_cmds[] = {
 	{ "show", cmd_policy_show, "show the live policy", "policy show",
@@ -58,327 +317,6 @@ int cmd_policy(int argc, char **argv)
 	return ctl_dispatch(policy_cmds, argc - 1, argv + 1);
 }
 
-/* ---- show ---- */
-
-static const char *dflt(uint32_t flags, uint32_t bit, const char *on, const char *off)
-{
-	return flags & bit ? on : off;
-}
-
-static json_t *policy_json(const struct ew_policy_doc *doc, const struct ew_policy *pol)
-{
-	json_t *o = json_object(), *d = json_object(), *ev = json_object();
-	char t[40];
-
-	if (pol) {
-		json_object_set_new(o, "generation", json_integer(pol->gen));
-		ctl_iso_time((time_t)pol->applied_unix, t, sizeof(t));
-		json_object_set_new(o, "applied", pol->applied_unix ? json_string(t) : json_null());
-		json_object_set_new(o, "applied_unix", json_integer((json_int_t)pol->applied_unix));
-	}
-	json_object_set_new(d, "tcp", json_string(dflt(doc->flags, EW_POL_TCP_DENY, "deny", "allow")));
-	json_object_set_new(d, "udp", json_string(dflt(doc->flags, EW_POL_UDP_DENY, "deny", "allow")));
-	json_object_set_new(d, "icmp",
-			    json_string(dflt(doc->flags, EW_POL_ICMP_DENY, "deny", "allow")));
-	json_object_set_new(d, "bogons", json_string(dflt(doc->flags, EW_POL_BOGONS, "drop", "allow")));
-	json_object_set_new(d, "v4mapped",
-			    json_string(dflt(doc->flags, EW_POL_V4MAPPED, "drop", "allow")));
-	json_object_set_new(d, "non_ip",
-			    json_string(dflt(doc->flags, EW_POL_NONIP_DROP, "drop", "allow")));
-	json_object_set_new(o, "default", d);
-	json_object_set_new(o, "open", ctl_json_portlist(doc->open, doc->n_open));
-	json_object_set_new(o, "allow", ctl_json_allow(doc));
-	json_object_set_new(o, "acl", ctl_json_acl(doc));
-	json_object_set_new(o, "ratelimit", ctl_json_rl(doc));
-	json_object_set_new(ev, "sample", json_integer(doc->ev_sample));
-	json_object_set_new(ev, "max_per_sec", json_integer(doc->ev_max_per_s));
-	json_object_set_new(o, "events", ev);
-	return o;
-}
-
-/* Text form: one aligned "key  value" line each. */
-static void policy_text(const struct ew_policy_doc *doc, const struct ew_policy *pol)
-{
-	struct ctl_table t;
-	char buf[64], line[512], tm[40];
-	size_t i, j, o;
-
-	tbl_init(&t, 2, 0, "POLICY", "");
-	if (pol) {
-		ctl_iso_time((time_t)pol->applied_unix, tm, sizeof(tm));
-		snprintf(line, sizeof(line), "%u, applied %s", pol->gen,
-			 pol->applied_unix ? tm : "never");
-		tbl_add(&t, "generation", line);
-	}
-	snprintf(line, sizeof(line), "tcp %s, udp %s, icmp %s",
-		 dflt(doc->flags, EW_POL_TCP_DENY, "deny", "allow"),
-		 dflt(doc->flags, EW_POL_UDP_DENY, "deny", "allow"),
-		 dflt(doc->flags, EW_POL_ICMP_DENY, "deny", "allow"));
-	tbl_add(&t, "default", line);
-	tbl_add(&t, "bogons", dflt(doc->flags, EW_POL_BOGONS, "drop", "allow"));
-	tbl_add(&t, "v4mapped", dflt(doc->flags, EW_POL_V4MAPPED, "drop", "allow"));
-	tbl_add(&t, "non-ip", dflt(doc->flags, EW_POL_NONIP_DROP, "drop", "allow"));
-	for (line[0] = '\0', o = 0, i = 0; i < doc->n_open && o < sizeof(line); i++) {
-		ew_portspec_format(&doc->open[i], buf, sizeof(buf));
-		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s", i ? ", " : "", buf);
-	}
-	tbl_add(&t, "open", doc->n_open ? line : "-");
-	for (line[0] = '\0', o = 0, i = 0; i < doc->n_allow && o < sizeof(line); i++) {
-		ew_cidr_format(&doc->allow[i], buf, sizeof(buf));
-		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s", i ? ", " : "", buf);
-	}
-	tbl_add(&t, "allow", doc->n_allow ? line : "-");
-	if (!doc->n_acl)
-		tbl_add(&t, "acl", "-");
-	for (i = 0; i < doc->n_acl; i++) {
-		ew_portspec_format(&doc->acl[i].port, buf, sizeof(buf));
-		o = (size_t)snprintf(line, sizeof(line), "%s from ", buf);
-		for (j = 0; j < doc->acl[i].n_from && o < sizeof(line); j++) {
-			ew_cidr_format(&doc->acl[i].from[j], buf, sizeof(buf));
-			o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s", j ? ", " : "", buf);
-		}
-		tbl_add(&t, i ? "" : "acl", line);
-	}
-	if (!doc->n_rl)
-		tbl_add(&t, "ratelimit", "-");
-	for (i = 0; i < doc->n_rl; i++) {
-		const struct ew_rl_doc *rl = &doc->rl[i];
-		char rate[32];
-
-		if (ew_rate_format(rl->rate, rl->period_s, rate, sizeof(rate)) < 0)
-			snprintf(rate, sizeof(rate), "%u/%us", rl->rate, rl->period_s);
-		o = (size_t)snprintf(line, sizeof(line), "%s: %s burst %u per source, counting %s, on ",
-				     rl->name, rate, rl->burst,
-				     rl->count_conn ? "connections" : "packets");
-		for (j = 0; j < rl->n_ports && o < sizeof(line); j++) {
-			ew_portspec_format(&rl->ports[j], buf, sizeof(buf));
-			o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s", j ? ", " : "", buf);
-		}
-		tbl_add(&t, i ? "" : "ratelimit", line);
-	}
-	if (doc->ev_sample)
-		snprintf(line, sizeof(line), "1 in %u drops, at most %u a second", doc->ev_sample,
-			 doc->ev_max_per_s);
-	else
-		snprintf(line, sizeof(line), "off");
-	tbl_add(&t, "events", line);
-	/* Skip the header row: this is a list of settings, not a table. */
-	{
-		struct ctl_table body = t;
-
-		body.cells += 2;
-		body.nrows--;
-		tbl_print(&body, stdout);
-	}
-	tbl_free(&t);
-}
-
-static int cmd_policy_show(int argc, char **argv)
-{
-	struct ew_policy_doc doc;
-	struct ew_compiled live = { 0 };
-	struct ew_maps m = { .lock = -1 };
-	int c, rc = CTL_ERR;
-
-	while ((c = ctl_getopt(argc, argv, "", NULL)) != -1)
-		if (c == CTL_OPT_DONE)
-			return ctl.opt_rc;
-	if (optind < argc)
-		return ctl_usage("unexpected argument '%s'", argv[optind]);
-	if (ctl_maps_open(&m, false))
-		return CTL_ERR;
-	if (ctl_policy_get(&m, &doc, &live))
-		goto out;
-	if (ctl.json)
-		ctl_json_print(policy_json(&doc, live.pol));
-	else
-		policy_text(&doc, live.pol);
-	rc = CTL_OK;
-out:
-	ew_policy_doc_free(&doc);
-	ew_compiled_free(&live);
-	ew_maps_close(&m);
-	return rc;
-}
-
-/* ---- set ---- */
-
-/* "deny" or "drop" (on) versus "allow" for one flag bit: updates set and clear. */
-static int flag_opt(const char *opt, const char *v, const char *on, uint32_t bit, uint32_t *set,
-		    uint32_t *clear)
-{
-	char q[EW_QUOTE_LEN];
-
-	if (!strcmp(v, on)) {
-		*set |= bit;
-		*clear &= ~bit;
-	} else if (!strcmp(v, "allow")) {
-		*clear |= bit;
-		*set &= ~bit;
-	} else {
-		return ctl_err("%s %s: expected %s or allow", opt, ew_quote(v, q, sizeof(q)), on);
-	}
-	return CTL_OK;
-}
-
-static ssize_t find_port(const struct ew_portspec *v, size_t n, const struct ew_portspec *p)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (ctl_same_port(&v[i], p))
-			return (ssize_t)i;
-	return -1;
-}
-
-enum {
-	OPT_TCP = 0x100, OPT_UDP, OPT_ICMP, OPT_BOGONS, OPT_V4MAPPED, OPT_NONIP, OPT_OPEN,
-	OPT_CLOSE, OPT_EVSAMPLE, OPT_EVMAX,
-};
-
-static int cmd_policy_set(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "default-tcp", required_argument, NULL, OPT_TCP },
-		{ "default-udp", required_argument, NULL, OPT_UDP },
-		{ "default-icmp", required_argument, NULL, OPT_ICMP },
-		{ "bogons", required_argument, NULL, OPT_BOGONS },
-		{ "v4mapped", required_argument, NULL, OPT_V4MAPPED },
-		{ "non-ip", required_argument, NULL, OPT_NONIP },
-		{ "open", required_argument, NULL, OPT_OPEN },
-		{ "close", required_argument, NULL, OPT_CLOSE },
-		{ "events-sample", required_argument, NULL, OPT_EVSAMPLE },
-		{ "events-max", required_argument, NULL, OPT_EVMAX },
-		{ 0 }
-	};
-	struct ew_portspec *open = NULL, *close = NULL;
-	size_t n_open = 0, n_close = 0, i;
-	uint32_t set = 0, clear = 0;
-	uint64_t ev_sample = 0, ev_max = 0;
-	bool have_sample = false, have_max = false, any = false, opened = false;
-	char err[EW_ERRLEN], buf[32];
-	struct ew_policy_doc doc;
-	struct ew_compiled live = { 0 }, next = { 0 };
-	struct ew_maps m = { .lock = -1 };
-	int c, r = 0, rc = CTL_ERR;
-
-	while ((c = ctl_getopt(argc, argv, "", opts)) != -1) {
-		any = true;
-		switch (c) {
-		case OPT_TCP:
-			r = flag_opt("--default-tcp", optarg, "deny", EW_POL_TCP_DENY, &set, &clear);
-			break;
-		case OPT_UDP:
-			r = flag_opt("--default-udp", optarg, "deny", EW_POL_UDP_DENY, &set, &clear);
-			break;
-		case OPT_ICMP:
-			r = flag_opt("--default-icmp", optarg, "deny", EW_POL_ICMP_DENY, &set,
-				     &clear);
-			break;
-		case OPT_BOGONS:
-			r = flag_opt("--bogons", optarg, "drop", EW_POL_BOGONS, &set, &clear);
-			break;
-		case OPT_V4MAPPED:
-			r = flag_opt("--v4mapped", optarg, "drop", EW_POL_V4MAPPED, &set, &clear);
-			break;
-		case OPT_NONIP:
-			r = flag_opt("--non-ip", optarg, "drop", EW_POL_NONIP_DROP, &set, &clear);
-			break;
-		case OPT_OPEN:
-			free(open);
-			if (ew_portlist_parse(optarg, EW_PI_TCP, &open, &n_open, err, sizeof(err)))
-				r = ctl_err("--open: %s", err);
-			break;
-		case OPT_CLOSE:
-			free(close);
-			if (ew_portlist_parse(optarg, EW_PI_TCP, &close, &n_close, err, sizeof(err)))
-				r = ctl_err("--close: %s", err);
-			break;
-		case OPT_EVSAMPLE:
-			r = ctl_u64("--events-sample", optarg, 0, 1000000, &ev_sample);
-			have_sample = true;
-			break;
-		case OPT_EVMAX:
-			r = ctl_u64("--events-max", optarg, 0, 10000000, &ev_max);
-			have_max = true;
-			break;
-		case CTL_OPT_DONE:
-			rc = ctl.opt_rc;
-			goto out;
-		}
-		if (r)
-			goto out;
-	}
-	if (optind < argc) {
-		rc = ctl_usage("unexpected argument '%s'", argv[optind]);
-		goto out;
-	}
-	if (!any) {
-		rc = ctl_usage("nothing to change (see 'edgewardctl policy set --help')");
-		goto out;
-	}
-	for (i = 0; i < n_close; i++) {
-		if (find_port(open, n_open, &close[i]) >= 0) {
-			ew_portspec_format(&close[i], buf, sizeof(buf));
-			rc = ctl_err("%s is in both --open and --close", buf);
-			goto out;
-		}
-	}
-	if (ctl_maps_open(&m, true))
-		goto out;
-	opened = true;
-	if (ctl_policy_get(&m, &doc, &live))
-		goto out_doc;
-	doc.flags = (doc.flags | set) & ~clear;
-	if (have_sample)
-		doc.ev_sample = (uint32_t)ev_sample;
-	if (have_max)
-		doc.ev_max_per_s = (uint32_t)ev_max;
-	for (i = 0; i < n_close; i++) {
-		ssize_t k = find_port(doc.open, doc.n_open, &close[i]);
-
-		if (k < 0) {
-			ew_portspec_format(&close[i], buf, sizeof(buf));
-			ctl_err("--close %s: not an open port (see 'edgewardctl policy show'; ranges "
-				"close as they were opened)",
-				buf);
-			goto out_doc;
-		}
-		memmove(&doc.open[k], &doc.open[k + 1],
-			(doc.n_open - (size_t)k - 1) * sizeof(doc.open[0]));
-		doc.n_open--;
-	}
-	if (n_open) {
-		struct ew_portspec *grown = realloc(doc.open, (doc.n_open + n_open) * sizeof(*grown));
-
-		if (!grown) {
-			ctl_err("out of memory");
-			goto out_doc;
-		}
-		doc.open = grown;
-		for (i = 0; i < n_open; i++)
-			if (find_port(doc.open, doc.n_open, &open[i]) < 0)
-				doc.open[doc.n_open++] = open[i];
-	}
-	if (ctl_policy_put(&m, &doc, &next))
-		goto out_doc;
-	if (ctl.json)
-		ctl_json_print(policy_json(&doc, next.pol));
-	else
-		ctl_info("policy updated (generation %u)", next.pol ? next.pol->gen : 0);
-	rc = CTL_OK;
-out_doc:
-	ew_policy_doc_free(&doc);
-	ew_compiled_free(&live);
-	ew_compiled_free(&next);
-out:
-	if (opened)
-		ew_maps_close(&m);
-	free(open);
-	free(close);
-	return rc;
-}
-
 /* ---- apply ---- */
 
 const char help_apply[] =
@@ -397,54 +335,20 @@ const char help_apply[] =
 	"  edgewardctl apply --dry-run examples/edgeward.yaml && edgewardctl apply "
 	"examples/edgeward.yaml\n";
 
-struct saved {
-	struct ew_bl_entry e;
-};
-
-struct polblocks {
-	struct ew_bl_entry *v;
-	size_t n, cap;
-	int err;
-};
-
-static int polblock_cb(const struct ew_cidr *c, const struct ew_block *b, const char *reason,
-		       void *ctx)
+static int entry_cmp(const void *a, const void *b)
 {
-	struct polblocks *p = ctx;
-	struct ew_bl_entry *e;
+	return ctl_cidr_cmp(&((const struct ew_bl_entry *)a)->cidr,
+			    &((const struct ew_bl_entry *)b)->cidr);
+}
 
-	if (b->origin != EW_ORIGIN_POLICY)
-		return 0;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 64;
-		struct ew_bl_entry *v = realloc(p->v, cap * sizeof(*v));
-
-		if (!v) {
-			p->err = -ENOMEM;
-			return 1;
-		}
-		p->v = v;
-		p->cap = cap;
-	}
-	e = &p->v[p->n++];
-	memset(e, 0, sizeof(*e));
+/* A rule as it is now, to put back on rollback. old[] is calloc'd. */
+static void keep_old(struct ew_bl_entry *e, const struct ew_cidr *c, const struct ew_block *b,
+		     const char *reason)
+{
 	e->cidr = *c;
 	e->expires_ns = b->expires_ns;
 	e->origin = b->origin;
-	snprintf(e->reason, sizeof(e->reason), "%s", reason ? reason : "");
-	return 0;
-}
-
-static int entry_cmp(const void *a, const void *b)
-{
-	const struct ew_cidr *x = &((const struct ew_bl_entry *)a)->cidr;
-	const struct ew_cidr *y = &((const struct ew_bl_entry *)b)->cidr;
-	int r;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	r = memcmp(x->addr, y->addr, 16);
-	return r ? r : (int)x->plen - (int)y->plen;
+	snprintf(e->reason, sizeof(e->reason), "%s", reason);
 }
 
 /* Undo block changes: delete what was new, put back what was replaced or removed. */
@@ -484,11 +388,11 @@ int cmd_apply(int argc, char **argv)
 	struct ew_policy_doc doc;
 	struct ew_compiled comp = { 0 };
 	struct ew_maps m = { .lock = -1 };
-	struct polblocks pb = { 0 };
+	struct ctl_bl_row *pb = NULL;
 	struct ew_bl_entry *add = NULL, *old = NULL;
 	bool *was_new = NULL, force = false, dry = false, opened = false, loaded = true;
 	size_t n_add = 0, n_old = 0, n_replaced = 0, n_remove = 0, n_kept = 0, i, n4, n6;
-	size_t new4 = 0, new6 = 0, old_done = 0;
+	size_t new4 = 0, new6 = 0, old_done = 0, n_pb = 0;
 	json_t *j_add = json_array(), *j_upd = json_array(), *j_rm = json_array(),
 	       *j_kept = json_array();
 	char err[EW_ERRLEN] = "", buf[EW_CIDR_STRLEN];
@@ -577,9 +481,7 @@ int cmd_apply(int argc, char **argv)
 		struct ew_bl_entry *keep;
 		size_t k = 0;
 
-		r = bl_foreach(&m, polblock_cb, &pb);
-		if (!r)
-			r = pb.err;
+		r = ctl_bl_collect(&m, EW_ORIGIN_POLICY, false, 0, &pb, &n_pb);
 		if (!r)
 			r = bl_count(&m, &n4, &n6);
 		if (r) {
@@ -587,7 +489,7 @@ int cmd_apply(int argc, char **argv)
 			goto out;
 		}
 		/* old[] holds, in order, the entries replaced, then those removed. */
-		old = calloc(pb.n + n_add + 1, sizeof(*old));
+		old = calloc(n_pb + n_add + 1, sizeof(*old));
 		keep = calloc(n_add + 1, sizeof(*keep));
 		if (!old || !keep) {
 			free(keep);
@@ -617,11 +519,7 @@ int cmd_apply(int argc, char **argv)
 				n_kept++;
 				continue;
 			} else {
-				old[n_replaced].cidr = add[i].cidr;
-				old[n_replaced].expires_ns = b.expires_ns;
-				old[n_replaced].origin = b.origin;
-				memcpy(old[n_replaced].reason, reason, sizeof(reason));
-				n_replaced++;
+				keep_old(&old[n_replaced++], &add[i].cidr, &b, reason);
 				json_array_append_new(j_upd, json_string(buf));
 			}
 			keep[k++] = add[i];
@@ -630,12 +528,13 @@ int cmd_apply(int argc, char **argv)
 		free(keep);
 		n_add = k;
 		/* Policy blocks the file no longer lists go. add[] is still sorted. */
-		for (i = 0; i < pb.n; i++) {
-			if (bsearch(&pb.v[i], add, n_add, sizeof(*add), entry_cmp))
+		for (i = 0; i < n_pb; i++) {
+			struct ew_bl_entry key = { .cidr = pb[i].cidr };
+
+			if (bsearch(&key, add, n_add, sizeof(*add), entry_cmp))
 				continue;
-			old[n_replaced + n_remove++] = pb.v[i];
-			ew_cidr_format(&pb.v[i].cidr, buf, sizeof(buf));
-			json_array_append_new(j_rm, json_string(buf));
+			keep_old(&old[n_replaced + n_remove++], &pb[i].cidr, &pb[i].b, pb[i].reason);
+			json_array_append_new(j_rm, ctl_jcidr(&pb[i].cidr));
 		}
 		n_old = n_replaced + n_remove;
 		/* 4. Capacity: the new entries go in before the old ones come out. */
@@ -728,7 +627,7 @@ out:
 	json_decref(j_kept);
 	ew_policy_doc_free(&doc);
 	ew_compiled_free(&comp);
-	free(pb.v);
+	free(pb);
 	free(add);
 	free(old);
 	free(was_new);

@@ -97,15 +97,6 @@ static void nap(double s)
 
 /* ---- stats ---- */
 
-static json_t *fill_entry(size_t n, size_t max)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "entries", json_integer((json_int_t)n));
-	json_object_set_new(o, "max", json_integer((json_int_t)max));
-	return o;
-}
-
 static void human(double v, char *buf, size_t len)
 {
 	static const char *const unit[] = { "", "k", "M", "G", "T", "P" };
@@ -167,11 +158,11 @@ static void stats_report(const struct ew_counter *cur, const struct ew_counter *
 		json_object_set_new(o, "total", tot);
 		if (rates)
 			json_object_set_new(o, "interval_s", json_real(dt));
-		json_object_set_new(maps, "bl4", fill_entry(f->bl4, EW_BL4_MAX));
-		json_object_set_new(maps, "bl6", fill_entry(f->bl6, EW_BL6_MAX));
-		json_object_set_new(maps, "rl_state", fill_entry(f->rl_state, EW_RL_STATE_MAX));
-		json_object_set_new(maps, "lpm4", fill_entry(f->lpm4, EW_LPM4_MAX));
-		json_object_set_new(maps, "lpm6", fill_entry(f->lpm6, EW_LPM6_MAX));
+		json_object_set_new(maps, "bl4", ctl_json_fill(f->bl4, EW_BL4_MAX));
+		json_object_set_new(maps, "bl6", ctl_json_fill(f->bl6, EW_BL6_MAX));
+		json_object_set_new(maps, "rl_state", ctl_json_fill(f->rl_state, EW_RL_STATE_MAX));
+		json_object_set_new(maps, "lpm4", ctl_json_fill(f->lpm4, EW_LPM4_MAX));
+		json_object_set_new(maps, "lpm6", ctl_json_fill(f->lpm6, EW_LPM6_MAX));
 		json_object_set_new(o, "maps", maps);
 		ctl_json_print(o);
 		return;

@@ -100,6 +100,14 @@ int ctl_json_print(json_t *v)
 	return 0;
 }
 
+int ctl_json_print_kv(const char *key, json_t *v)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, key, v);
+	return ctl_json_print(o);
+}
+
 json_t *ctl_jstr(const char *s)
 {
 	json_t *j = json_string(s ? s : "");
@@ -150,7 +158,8 @@ json_t *ctl_jcidr(const struct ew_cidr *c)
 
 /* ---- time ---- */
 
-void ctl_iso_time(time_t t, char *buf, size_t len)
+/* ms < 0: whole seconds. */
+static void iso_time(time_t t, int ms, char *buf, size_t len)
 {
 	char tz[8];
 	struct tm tm;
@@ -160,26 +169,22 @@ void ctl_iso_time(time_t t, char *buf, size_t len)
 		snprintf(buf, len, "@%lld", (long long)t);
 		return;
 	}
+	if (ms >= 0)
+		n += (size_t)snprintf(buf + n, len - n, ".%03d", ms);
 	/* %z gives +0100; ISO 8601's extended format wants +01:00. */
-	if (strftime(tz, sizeof(tz), "%z", &tm) == 5)
+	if (n < len && strftime(tz, sizeof(tz), "%z", &tm) == 5)
 		snprintf(buf + n, len - n, "%.3s:%.2s", tz, tz + 3);
+}
+
+void ctl_iso_time(time_t t, char *buf, size_t len)
+{
+	iso_time(t, -1, buf, len);
 }
 
 void ctl_iso_time_ns(uint64_t unix_ns, char *buf, size_t len)
 {
-	char tz[8];
-	time_t t = (time_t)(unix_ns / 1000000000ULL);
-	struct tm tm;
-	size_t n;
-
-	if (!localtime_r(&t, &tm) || !(n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm))) {
-		snprintf(buf, len, "@%lld", (long long)t);
-		return;
-	}
-	n += (size_t)snprintf(buf + n, len - n, ".%03u",
-			      (unsigned int)(unix_ns % 1000000000ULL / 1000000));
-	if (n < len && strftime(tz, sizeof(tz), "%z", &tm) == 5)
-		snprintf(buf + n, len - n, "%.3s:%.2s", tz, tz + 3);
+	iso_time((time_t)(unix_ns / 1000000000ULL), (int)(unix_ns % 1000000000ULL / 1000000), buf,
+		 len);
 }
 
 void ctl_rel_duration(uint64_t ns, char *buf, size_t len)
@@ -297,6 +302,17 @@ void tbl_print(const struct ctl_table *t, FILE *f)
 		}
 		fputc('\n', f);
 	}
+}
+
+void tbl_print_rows(const struct ctl_table *t, FILE *f)
+{
+	struct ctl_table body = *t;
+
+	if (!t->cap)
+		return;
+	body.cells += t->ncols;
+	body.nrows--;
+	tbl_print(&body, f);
 }
 
 void tbl_free(struct ctl_table *t)
@@ -449,6 +465,52 @@ int ctl_getopt(int argc, char **argv, const char *shortopts, const struct option
 
 /* ---- arguments ---- */
 
+int ctl_no_args(int argc, char **argv)
+{
+	int c;
+
+	while ((c = ctl_getopt(argc, argv, "", NULL)) != -1)
+		if (c == CTL_OPT_DONE)
+			return ctl.opt_rc;
+	if (optind < argc)
+		return ctl_usage("unexpected argument '%s'", argv[optind]);
+	return CTL_RUN;
+}
+
+int ctl_opt_force(int argc, char **argv, bool *force)
+{
+	static const struct option opts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ 0 }
+	};
+	int c;
+
+	while ((c = ctl_getopt(argc, argv, "f", opts)) != -1) {
+		if (c == CTL_OPT_DONE)
+			return ctl.opt_rc;
+		if (c == 'f')
+			*force = true;
+	}
+	return CTL_RUN;
+}
+
+char *ctl_arg(int argc, char **argv, const char *what, bool one_at_a_time)
+{
+	if (optind >= argc) {
+		ctl_usage("missing %s", what);
+		return NULL;
+	}
+	if (optind + 1 < argc) {
+		if (one_at_a_time)
+			ctl_usage("unexpected argument '%s' (one %s at a time)", argv[optind + 1],
+				  what);
+		else
+			ctl_usage("unexpected argument '%s'", argv[optind + 1]);
+		return NULL;
+	}
+	return argv[optind];
+}
+
 int ctl_cidr(const char *s, bool force, struct ew_cidr *out)
 {
 	char err[EW_ERRLEN], canon[EW_CIDR_STRLEN];
@@ -466,6 +528,30 @@ int ctl_cidr(const char *s, bool force, struct ew_cidr *out)
 	return CTL_OK;
 }
 
+int ctl_cidr_args(int argc, char **argv, int first, bool force, struct ew_cidr **out, size_t *n)
+{
+	struct ew_cidr *v, c;
+	size_t k = 0;
+	int i;
+
+	*out = NULL;
+	*n = 0;
+	v = calloc(argc > first ? (size_t)(argc - first) : 1, sizeof(*v));
+	if (!v)
+		return ctl_err("out of memory");
+	for (i = first; i < argc; i++) {
+		if (ctl_cidr(argv[i], force, &c)) {
+			free(v);
+			return CTL_ERR;
+		}
+		if (ctl_find_cidr(v, k, &c) < 0)
+			v[k++] = c;
+	}
+	*out = v;
+	*n = k;
+	return CTL_OK;
+}
+
 int ctl_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	char err[EW_ERRLEN];
@@ -475,7 +561,21 @@ int ctl_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t
 	return CTL_OK;
 }
 
-bool ctl_same_cidr(const struct ew_cidr *a, const struct ew_cidr *b)
+/* ---- arrays and sets ---- */
+
+void *ctl_grow(void *v, size_t n, size_t more, size_t size)
+{
+	char *g = realloc(v, (n + more) * size);
+
+	if (!g) {
+		ctl_err("out of memory");
+		return NULL;
+	}
+	memset(g + n * size, 0, more * size);
+	return g;
+}
+
+static bool same_cidr(const struct ew_cidr *a, const struct ew_cidr *b)
 {
 	return a->family == b->family && a->plen == b->plen && !memcmp(a->addr, b->addr, 16);
 }
@@ -483,6 +583,82 @@ bool ctl_same_cidr(const struct ew_cidr *a, const struct ew_cidr *b)
 bool ctl_same_port(const struct ew_portspec *a, const struct ew_portspec *b)
 {
 	return a->proto_idx == b->proto_idx && a->lo == b->lo && a->hi == b->hi;
+}
+
+ssize_t ctl_find_cidr(const struct ew_cidr *v, size_t n, const struct ew_cidr *c)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (same_cidr(&v[i], c))
+			return (ssize_t)i;
+	return -1;
+}
+
+ssize_t ctl_find_port(const struct ew_portspec *v, size_t n, const struct ew_portspec *p)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ctl_same_port(&v[i], p))
+			return (ssize_t)i;
+	return -1;
+}
+
+int ctl_cidr_cmp(const void *a, const void *b)
+{
+	const struct ew_cidr *x = a, *y = b;
+	int r;
+
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	r = memcmp(x->addr, y->addr, 16);
+	if (r)
+		return r;
+	return (int)x->plen - (int)y->plen;
+}
+
+int ctl_cidrs_add(struct ew_cidr **set, size_t *n, const struct ew_cidr *v, size_t nv,
+		  const char *where, json_t *done, json_t *known)
+{
+	struct ew_cidr *grown = ctl_grow(*set, *n, nv, sizeof(*grown));
+	char buf[EW_CIDR_STRLEN];
+	size_t i, changed = 0;
+
+	if (!grown)
+		return CTL_ERR;
+	*set = grown;
+	for (i = 0; i < nv; i++) {
+		ew_cidr_format(&v[i], buf, sizeof(buf));
+		if (ctl_find_cidr(grown, *n, &v[i]) >= 0) {
+			json_array_append_new(known, json_string(buf));
+			ctl_info("%s is already %s", buf, where);
+			continue;
+		}
+		grown[(*n)++] = v[i];
+		json_array_append_new(done, json_string(buf));
+		changed++;
+	}
+	return changed ? CTL_OK : CTL_UNCHANGED;
+}
+
+int ctl_cidrs_del(struct ew_cidr *set, size_t *n, const struct ew_cidr *v, size_t nv,
+		  const char *where, json_t *done)
+{
+	char buf[EW_CIDR_STRLEN];
+	size_t i;
+
+	/* A CIDR that is not there fails the edit: nothing is committed. */
+	for (i = 0; i < nv; i++) {
+		ssize_t k = ctl_find_cidr(set, *n, &v[i]);
+
+		ew_cidr_format(&v[i], buf, sizeof(buf));
+		if (k < 0)
+			return ctl_err("%s is not %s (nothing removed)", buf, where);
+		CTL_ARRAY_DEL(set, *n, k);
+		json_array_append_new(done, json_string(buf));
+	}
+	return CTL_OK;
 }
 
 /* ---- maps ---- */
@@ -513,39 +689,183 @@ int ctl_maps_open(struct ew_maps *m, bool write)
 	return CTL_OK;
 }
 
-/* ---- policy read-modify-write ---- */
+struct bl_collect {
+	struct ctl_bl_row *v;
+	size_t n, cap;
+	int origin;
+	bool expired;
+	uint64_t now;
+	int err;
+};
 
-int ctl_policy_get(struct ew_maps *m, struct ew_policy_doc *doc, struct ew_compiled *live)
+static int bl_collect_cb(const struct ew_cidr *c, const struct ew_block *b, const char *reason,
+			 void *ctx)
 {
-	char err[EW_ERRLEN] = "";
-	int r;
+	struct bl_collect *col = ctx;
+	struct ctl_bl_row *r;
 
-	memset(live, 0, sizeof(*live));
-	ew_policy_doc_init(doc);
-	r = pol_read(m, live);
-	if (r)
-		return ctl_err("cannot read the live policy: %s", strerror(-r));
-	r = ew_policy_decompile(live, doc, err, sizeof(err));
-	if (r)
-		return ctl_err("cannot decode the live policy: %s", err[0] ? err : strerror(-r));
-	return CTL_OK;
+	if (col->origin >= 0 && b->origin != col->origin)
+		return 0;
+	if (col->expired && !(b->expires_ns && b->expires_ns <= col->now))
+		return 0;
+	if (col->n == col->cap) {
+		size_t cap = col->cap ? col->cap * 2 : 256;
+		struct ctl_bl_row *v = realloc(col->v, cap * sizeof(*v));
+
+		if (!v) {
+			col->err = -ENOMEM;
+			return 1;
+		}
+		col->v = v;
+		col->cap = cap;
+	}
+	r = &col->v[col->n++];
+	r->cidr = *c;
+	r->b = *b;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	return 0;
 }
 
-int ctl_policy_put(struct ew_maps *m, const struct ew_policy_doc *doc, struct ew_compiled *out)
+int ctl_bl_collect(struct ew_maps *m, int origin, bool expired, uint64_t now,
+		   struct ctl_bl_row **rows, size_t *n)
 {
-	char err[EW_ERRLEN] = "";
-	int r;
+	struct bl_collect col = { .origin = origin, .expired = expired, .now = now };
+	int r = bl_foreach(m, bl_collect_cb, &col);
 
-	memset(out, 0, sizeof(*out));
-	r = ew_policy_compile(doc, out, err, sizeof(err));
-	if (r)
-		return ctl_err("%s", err[0] ? err : strerror(-r));
-	err[0] = '\0';
-	r = pol_commit(m, out, err, sizeof(err));
-	if (r)
-		return ctl_err("policy commit failed (the live policy is unchanged): %s",
-			       err[0] ? err : strerror(-r));
-	return CTL_OK;
+	if (!r)
+		r = col.err;
+	*rows = col.v;
+	*n = col.n;
+	return r;
+}
+
+/* ---- the live policy ---- */
+
+static int policy_txn(bool write, ctl_policy_fn *edit, ctl_policy_fn *show, void *arg)
+{
+	struct ew_compiled live = { 0 }, next = { 0 };
+	struct ctl_policy p = { .arg = arg };
+	char err[EW_ERRLEN] = "";
+	struct ew_maps m;
+	int r, rc = CTL_ERR;
+
+	if (ctl_maps_open(&m, write))
+		return CTL_ERR;
+	ew_policy_doc_init(&p.doc);
+	r = pol_read(&m, &live);
+	if (r) {
+		ctl_err("cannot read the live policy: %s", strerror(-r));
+		goto out;
+	}
+	r = ew_policy_decompile(&live, &p.doc, err, sizeof(err));
+	if (r) {
+		ctl_err("cannot decode the live policy: %s", err[0] ? err : strerror(-r));
+		goto out;
+	}
+	p.pol = live.pol;
+	rc = edit ? edit(&p) : CTL_UNCHANGED;
+	if (rc == CTL_OK) {
+		err[0] = '\0';
+		r = ew_policy_compile(&p.doc, &next, err, sizeof(err));
+		if (r) {
+			rc = ctl_err("%s", err[0] ? err : strerror(-r));
+			goto out;
+		}
+		err[0] = '\0';
+		r = pol_commit(&m, &next, err, sizeof(err));
+		if (r) {
+			rc = ctl_err("policy commit failed (the live policy is unchanged): %s",
+				     err[0] ? err : strerror(-r));
+			goto out;
+		}
+		p.pol = next.pol;
+	} else if (rc != CTL_UNCHANGED) {
+		goto out;
+	}
+	rc = show(&p);
+out:
+	ew_policy_doc_free(&p.doc);
+	ew_compiled_free(&live);
+	ew_compiled_free(&next);
+	ew_maps_close(&m);
+	return rc;
+}
+
+int ctl_policy_view(int argc, char **argv, ctl_policy_fn *show)
+{
+	int rc = ctl_no_args(argc, argv);
+
+	return rc == CTL_RUN ? policy_txn(false, NULL, show, NULL) : rc;
+}
+
+int ctl_policy_edit(ctl_policy_fn *edit, ctl_policy_fn *show, void *arg)
+{
+	return policy_txn(true, edit, show, arg);
+}
+
+/* ---- text and JSON forms of the policy ---- */
+
+void ctl_rate_text(const struct ew_rl_doc *rl, char *buf, size_t len)
+{
+	if (ew_rate_format(rl->rate, rl->period_s, buf, len) < 0)
+		snprintf(buf, len, "%u/%us", rl->rate, rl->period_s);
+}
+
+size_t ctl_join_cidrs(char *buf, size_t len, size_t o, const struct ew_cidr *v, size_t n,
+		      const char *sep)
+{
+	char item[EW_CIDR_STRLEN];
+	size_t i;
+
+	if (o < len)
+		buf[o] = '\0';
+	for (i = 0; i < n && o < len; i++) {
+		ew_cidr_format(&v[i], item, sizeof(item));
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? sep : "", item);
+	}
+	return o;
+}
+
+size_t ctl_join_ports(char *buf, size_t len, size_t o, const struct ew_portspec *v, size_t n,
+		      const char *sep)
+{
+	char item[32];
+	size_t i;
+
+	if (o < len)
+		buf[o] = '\0';
+	for (i = 0; i < n && o < len; i++) {
+		ew_portspec_format(&v[i], item, sizeof(item));
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? sep : "", item);
+	}
+	return o;
+}
+
+void ctl_gen_text(const struct ew_policy *pol, char *buf, size_t len)
+{
+	char t[40];
+
+	ctl_iso_time((time_t)pol->applied_unix, t, sizeof(t));
+	snprintf(buf, len, "%u, applied %s", pol->gen, pol->applied_unix ? t : "never");
+}
+
+void ctl_json_gen(json_t *o, const struct ew_policy *pol)
+{
+	char t[40];
+
+	json_object_set_new(o, "generation", json_integer(pol->gen));
+	ctl_iso_time((time_t)pol->applied_unix, t, sizeof(t));
+	json_object_set_new(o, "applied", pol->applied_unix ? json_string(t) : json_null());
+	json_object_set_new(o, "applied_unix", json_integer((json_int_t)pol->applied_unix));
+}
+
+json_t *ctl_json_fill(size_t n, size_t max)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "entries", json_integer((json_int_t)n));
+	json_object_set_new(o, "max", json_integer((json_int_t)max));
+	return o;
 }
 
 json_t *ctl_json_portlist(const struct ew_portspec *p, size_t n)
@@ -561,13 +881,13 @@ json_t *ctl_json_portlist(const struct ew_portspec *p, size_t n)
 	return a;
 }
 
-json_t *ctl_json_allow(const struct ew_policy_doc *doc)
+json_t *ctl_json_cidrs(const struct ew_cidr *v, size_t n)
 {
 	json_t *a = json_array();
 	size_t i;
 
-	for (i = 0; i < doc->n_allow; i++)
-		json_array_append_new(a, ctl_jcidr(&doc->allow[i]));
+	for (i = 0; i < n; i++)
+		json_array_append_new(a, ctl_jcidr(&v[i]));
 	return a;
 }
 
@@ -575,17 +895,15 @@ json_t *ctl_json_acl(const struct ew_policy_doc *doc)
 {
 	json_t *a = json_array();
 	char buf[32];
-	size_t i, j;
+	size_t i;
 
 	for (i = 0; i < doc->n_acl; i++) {
 		const struct ew_acl_doc *acl = &doc->acl[i];
-		json_t *o = json_object(), *from = json_array();
+		json_t *o = json_object();
 
 		ew_portspec_format(&acl->port, buf, sizeof(buf));
 		json_object_set_new(o, "port", json_string(buf));
-		for (j = 0; j < acl->n_from; j++)
-			json_array_append_new(from, ctl_jcidr(&acl->from[j]));
-		json_object_set_new(o, "from", from);
+		json_object_set_new(o, "from", ctl_json_cidrs(acl->from, acl->n_from));
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -603,8 +921,7 @@ json_t *ctl_json_rl(const struct ew_policy_doc *doc)
 
 		json_object_set_new(o, "name", ctl_jstr(rl->name));
 		json_object_set_new(o, "ports", ctl_json_portlist(rl->ports, rl->n_ports));
-		if (ew_rate_format(rl->rate, rl->period_s, buf, sizeof(buf)) < 0)
-			snprintf(buf, sizeof(buf), "%u/%us", rl->rate, rl->period_s);
+		ctl_rate_text(rl, buf, sizeof(buf));
 		json_object_set_new(o, "rate", json_string(buf));
 		json_object_set_new(o, "burst", json_integer(rl->burst));
 		json_object_set_new(o, "count", json_string(rl->count_conn ? "conn" : "pkt"));

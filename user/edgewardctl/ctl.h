@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "maps.h"
@@ -78,6 +79,8 @@ void ctl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print one JSON value on a line (compact) and release it. */
 int ctl_json_print(json_t *v);
+/* The same for {"key": v}. */
+int ctl_json_print_kv(const char *key, json_t *v);
 /* A JSON string from untrusted bytes: invalid UTF-8 and control bytes are escaped. */
 json_t *ctl_jstr(const char *s);
 json_t *ctl_jcidr(const struct ew_cidr *c);
@@ -101,10 +104,31 @@ void tbl_init(struct ctl_table *t, size_t ncols, unsigned int right_cols, ...);
 /* ncols strings; copied. */
 void tbl_add(struct ctl_table *t, ...);
 void tbl_print(const struct ctl_table *t, FILE *f);
+/* Without the header row: a list of settings, not a table. */
+void tbl_print_rows(const struct ctl_table *t, FILE *f);
 void tbl_free(struct ctl_table *t);
+
+/*
+ * Not exit statuses. CTL_RUN: the arguments are in order, run the command.
+ * CTL_UNCHANGED: an edit found nothing to change, so nothing is committed.
+ */
+#define CTL_RUN	      (-1)
+#define CTL_UNCHANGED (-2)
+
+/* A command without options or arguments: CTL_RUN, or the status to return. */
+int ctl_no_args(int argc, char **argv);
+/* A command whose one option is -f/--force: CTL_RUN, or the status to return. */
+int ctl_opt_force(int argc, char **argv, bool *force);
+/*
+ * The one operand after the options, "missing WHAT" or "unexpected argument"
+ * (" (one WHAT at a time)" when one_at_a_time) reported: NULL means CTL_USAGE.
+ */
+char *ctl_arg(int argc, char **argv, const char *what, bool one_at_a_time);
 
 /* Parse a CIDR given on the command line, warning when host bits were cleared. */
 int ctl_cidr(const char *s, bool force, struct ew_cidr *out);
+/* argv[first..argc-1] as CIDRs, duplicates dropped, order kept; *out malloc'd. */
+int ctl_cidr_args(int argc, char **argv, int first, bool force, struct ew_cidr **out, size_t *n);
 /* Parse a number option, naming it in the error. */
 int ctl_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
@@ -112,21 +136,85 @@ int ctl_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t
 int ctl_maps_open(struct ew_maps *m, bool write);
 
 /*
- * The live policy for a read-modify-write edit: ctl_policy_get reads and
- * decompiles it, ctl_policy_put compiles doc and commits it. Both report
- * their errors and return CTL_OK or CTL_ERR.
+ * The live policy as a document, for the commands that show or change it.
+ * Both open the maps, read and decompile the policy, and release everything
+ * before they return; errors are reported where they happen (text or -j).
+ *
+ * ctl_policy_view parses a command without arguments, then calls show.
+ * ctl_policy_edit (maps opened for writing) calls edit, which changes doc;
+ * when it returns CTL_OK the document is compiled and committed, when
+ * CTL_UNCHANGED it is not, and anything else is the status to return (the
+ * error already reported). Then show reports. Both return the status of
+ * show or of the step that failed.
  */
-int ctl_policy_get(struct ew_maps *m, struct ew_policy_doc *doc, struct ew_compiled *live);
-int ctl_policy_put(struct ew_maps *m, const struct ew_policy_doc *doc, struct ew_compiled *out);
+struct ctl_policy {
+	struct ew_policy_doc doc;
+	const struct ew_policy *pol;	/* in force: as read, or as committed */
+	void *arg;			/* the caller's */
+};
+typedef int ctl_policy_fn(struct ctl_policy *p);
+int ctl_policy_view(int argc, char **argv, ctl_policy_fn *show);
+int ctl_policy_edit(ctl_policy_fn *edit, ctl_policy_fn *show, void *arg);
+
+/* Grow a malloc'd array of n elements to n + more, zeroing the new ones; NULL: reported. */
+void *ctl_grow(void *v, size_t n, size_t more, size_t size);
+/* Remove element k of the array v of n elements. */
+#define CTL_ARRAY_DEL(v, n, k) \
+	(memmove(&(v)[k], &(v)[(k) + 1], ((n) - (size_t)(k) - 1) * sizeof((v)[0])), (n)--)
+
+/*
+ * Edit a CIDR set of a policy document (the allowlist, an ACL's sources).
+ * where completes "X is already WHERE" / "X is not WHERE": "allowed", "on the
+ * allowlist", "in the ACL of 22/tcp". ctl_cidrs_add adds the CIDRs not there
+ * yet (names to done, the others to known with an info line) and returns
+ * CTL_OK, CTL_UNCHANGED or CTL_ERR; ctl_cidrs_del removes them, each of which
+ * must be there (names to done), and returns CTL_OK or CTL_ERR.
+ */
+int ctl_cidrs_add(struct ew_cidr **set, size_t *n, const struct ew_cidr *v, size_t nv,
+		  const char *where, json_t *done, json_t *known);
+int ctl_cidrs_del(struct ew_cidr *set, size_t *n, const struct ew_cidr *v, size_t nv,
+		  const char *where, json_t *done);
+ssize_t ctl_find_cidr(const struct ew_cidr *v, size_t n, const struct ew_cidr *c);
+ssize_t ctl_find_port(const struct ew_portspec *v, size_t n, const struct ew_portspec *p);
+bool ctl_same_port(const struct ew_portspec *a, const struct ew_portspec *b);
+/* qsort order of struct ew_cidr: IPv4 first, then by address, then by length. */
+int ctl_cidr_cmp(const void *a, const void *b);
+
+/* A rate-limit class's rate ("25/min"). */
+void ctl_rate_text(const struct ew_rl_doc *rl, char *buf, size_t len);
+/*
+ * Append a list, items separated by sep, to buf at offset o; an item that
+ * does not fit is cut and the rest left out. Returns the new offset.
+ */
+size_t ctl_join_cidrs(char *buf, size_t len, size_t o, const struct ew_cidr *v, size_t n,
+		      const char *sep);
+size_t ctl_join_ports(char *buf, size_t len, size_t o, const struct ew_portspec *v, size_t n,
+		      const char *sep);
+/* "7, applied 2025-01-02T03:04:05+00:00" (or "applied never"). */
+void ctl_gen_text(const struct ew_policy *pol, char *buf, size_t len);
 
 /* JSON forms of a policy document's parts (policy show, allow/acl/ratelimit list). */
-json_t *ctl_json_allow(const struct ew_policy_doc *doc);
+json_t *ctl_json_cidrs(const struct ew_cidr *v, size_t n);
 json_t *ctl_json_acl(const struct ew_policy_doc *doc);
 json_t *ctl_json_rl(const struct ew_policy_doc *doc);
 json_t *ctl_json_portlist(const struct ew_portspec *p, size_t n);
+/* Set "generation", "applied" and "applied_unix" of o. */
+void ctl_json_gen(json_t *o, const struct ew_policy *pol);
+/* {"entries": n, "max": max}: a map's fill level. */
+json_t *ctl_json_fill(size_t n, size_t max);
 
-bool ctl_same_cidr(const struct ew_cidr *a, const struct ew_cidr *b);
-bool ctl_same_port(const struct ew_portspec *a, const struct ew_portspec *b);
+/* A blocklist rule as bl_foreach gives it. */
+struct ctl_bl_row {
+	struct ew_cidr cidr;
+	struct ew_block b;
+	char reason[EW_REASON_TEXT_LEN];
+};
+/*
+ * The rules of one origin (< 0: any), only the expired ones (expiry <= now)
+ * if expired, in bl_foreach's order; *rows malloc'd. 0 or a negative errno.
+ */
+int ctl_bl_collect(struct ew_maps *m, int origin, bool expired, uint64_t now,
+		   struct ctl_bl_row **rows, size_t *n);
 
 /* Help texts of the top-level commands, next to their handlers. */
 extern const char help_attach[], help_detach[], help_status[], help_reload[];

@@ -89,13 +89,10 @@ static void usage(FILE *f)
 
 static int cmd_version(int argc, char **argv)
 {
-	int c;
+	int rc = ctl_no_args(argc, argv);
 
-	while ((c = ctl_getopt(argc, argv, "", NULL)) != -1)
-		if (c == CTL_OPT_DONE)
-			return ctl.opt_rc;
-	if (optind < argc)
-		return ctl_usage("unexpected argument '%s'", argv[optind]);
+	if (rc != CTL_RUN)
+		return rc;
 	if (ctl.json) {
 		json_t *o = json_object();
 
