@@ -19,23 +19,29 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ew_bl4 SEC(".maps");
 
-/* Which lengths 0..23 can match in each /16; an array so the lookup is inlined. */
+/*
+ * Which lengths 0..15 cover each /16, and whether longer rules lie inside it
+ * (EW_M16_HAS_LONG): an array so the lookup is inlined, mmapable so that
+ * userspace writes it with plain stores.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 65536);
+	__uint(max_entries, EW_BL4_M16_N);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } ew_bl4_m16 SEC(".maps");
 
 /*
- * Which lengths 24..32 exist in each /24, four /24s packed in a word (lane
- * (a >> 8) & 3, bit lane * 16 + 32 - L): an array so the lookup is inlined,
- * and a fixed 32 MiB whatever the rule count.
+ * Which lengths 16..32 can match in each /24, two /24s packed in a word
+ * (lane (a >> 8) & 1, bit lane * 32 + 32 - L): an array so the lookup is
+ * inlined, a fixed 64 MiB whatever the rule count, mmapable like m16.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, EW_BL4_M24_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__type(key, __u32);
 	__type(value, __u64);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
@@ -116,18 +122,19 @@ __noinline int ew_bl4_match(__u32 addr_be)
 	__u32 a = bpf_ntohl(addr_be), k = a >> 16;
 	struct ew_bl4_key key;
 	__u64 all, *w;
-	__u32 *m;
+	__u32 *m, v;
 
 	m = bpf_map_lookup_elem(&ew_bl4_m16, &k);
-	if (!m || !*m)
+	if (!m)
 		return 0;
-	all = (__u64)(*m & 0xffffff) << 9;	/* bit 32 - L for L 0..23 */
-	if (*m & EW_M16_HAS_LONG) {
-		k = a >> 10;
+	v = *m;
+	all = (__u64)(v & EW_M16_SHORT_MASK) << 17;	/* bit 32 - L for L 0..15 */
+	if (v & EW_M16_HAS_LONG) {
+		k = a >> 9;
 		w = bpf_map_lookup_elem(&ew_bl4_m24, &k);
-		/* This /24's lane: bit 32 - L for L 24..32. */
+		/* This /24's lane: bit 32 - L for L 16..32. */
 		if (w)
-			all |= (*w >> (((a >> 8) & 3) * EW_M24_LANE_BITS)) & EW_M24_LANE_MASK;
+			all |= (*w >> (((a >> 8) & 1) * EW_M24_LANE_BITS)) & EW_M24_LANE_MASK;
 	}
 	/* Longest first; bounded by the 33 possible lengths. */
 	for (int i = 0; i < 33 && all; i++) {

@@ -180,22 +180,22 @@ static __u32 m16(__u32 i)
 	return v;
 }
 
-/* The 16-bit lane of the /24 k (host-order address >> 8) in its m24 word; 0xdead: unreadable. */
+/* The 32-bit lane of the /24 k (host-order address >> 8) in its m24 word; 0xdead: unreadable. */
 #define UNREADABLE 0xdeadULL
 static unsigned long long m24(__u32 k)
 {
-	__u32 w = k >> 2;
+	__u32 w = k >> 1;
 	__u64 v;
 
 	if (bpf_map_lookup_elem(m.bl4_m24, &w, &v))
 		return UNREADABLE;
-	return (v >> ((k & 3) * EW_M24_LANE_BITS)) & 0xffff;
+	return (v >> ((k & 1) * EW_M24_LANE_BITS)) & 0xffffffffULL;
 }
 
 /*
- * Non-zero m24 lanes (/24s with long rules) over the whole array, read
- * independently of blocklist.c; *stray counts lanes with bits beyond the 9
- * of lengths 24..32.
+ * Non-zero m24 lanes (/24s under or holding rules of length >= 16) over the
+ * whole array, read with syscalls, independently of blocklist.c and its
+ * mmap; *stray counts lanes with bits beyond the 17 of lengths 16..32.
  */
 static size_t m24_lanes(size_t *stray)
 {
@@ -214,8 +214,8 @@ static size_t m24_lanes(size_t *stray)
 			break;
 		}
 		for (__u32 i = 0; i < cnt; i++) {
-			for (int l = 0; l < 4; l++) {
-				__u64 lane = (v[i] >> (l * EW_M24_LANE_BITS)) & 0xffff;
+			for (int l = 0; l < 2; l++) {
+				__u64 lane = (v[i] >> (l * EW_M24_LANE_BITS)) & 0xffffffffULL;
 
 				n += !!lane;
 				bad += !!(lane & ~EW_M24_LANE_MASK);
@@ -272,11 +272,12 @@ static size_t m16_with(__u32 bits)
 /*
  * Recompute every summary from the rules and compare with the maps: the
  * layout of include/edgeward/blocklist.h, independently of blocklist.c.
- * Long rules become (key << 32 | bit) pairs, sorted and merged afterwards.
+ * Rules of length >= 16 become (/24 << 32 | bit) pairs, one for each /24
+ * they cover or lie in, sorted and merged afterwards.
  */
 struct expect {
 	__u32 *m16;
-	__u64 *p24;	/* k24 << 32 | bit */
+	__u64 *p24;	/* (host address >> 8) << 32 | bit */
 	size_t n24, cap24;
 	__u64 *p32;	/* k32 << 32 | L */
 	size_t n32, cap32;
@@ -304,12 +305,13 @@ static int expect_cb(const struct ew_cidr *c, const struct ew_block *b, const ch
 	if (c->family == 4) {
 		if (L < 16) {
 			for (__u32 s = a >> 16; s < (a >> 16) + (1U << (16 - L)); s++)
-				x->m16[s] |= 1U << (23 - L);
-		} else if (L < 24) {
-			x->m16[a >> 16] |= 1U << (23 - L);
+				x->m16[s] |= 1U << (15 - L);
 		} else {
+			__u32 n = L < 24 ? 1U << (24 - L) : 1;
+
 			x->m16[a >> 16] |= EW_M16_HAS_LONG;
-			push(&x->p24, &x->n24, &x->cap24, (__u64)(a >> 8) << 32 | 1U << (32 - L));
+			for (__u32 k = a >> 8; k < (a >> 8) + n; k++)
+				push(&x->p24, &x->n24, &x->cap24, (__u64)k << 32 | 1U << (32 - L));
 		}
 	} else if (L < 32) {
 		x->sh |= 1U << (31 - L);
@@ -378,9 +380,9 @@ static void check_summaries(const char *what)
 	}
 	EQ(bad16, 0, "%s: m16 matches the rules (entries differing)", what);
 	EQ(bad24, 0, "%s: m24 values match the rules (entries differing)", what);
-	EQ(m24_lanes(&stray24), keys24, "%s: m24 lanes set exactly for the /24s with long rules",
-	   what);
-	EQ(stray24, 0, "%s: no m24 lane has bits beyond lengths 24..32", what);
+	EQ(m24_lanes(&stray24), keys24,
+	   "%s: m24 lanes set exactly for the /24s under or with rules >= /16", what);
+	EQ(stray24, 0, "%s: no m24 lane has bits beyond lengths 16..32", what);
 	EQ(bad32, 0, "%s: m32 values match the rules (entries differing)", what);
 	EQ(map_size(m.bl6_m32), keys32, "%s: m32 holds exactly the /32s with rules", what);
 	EQ(sh6(), x.sh, "%s: bl6_short matches the rules", what);
@@ -423,8 +425,8 @@ static void test_v4(void)
 	EQ(b.origin, EW_ORIGIN_MANUAL, "bl_get origin");
 	EQ(b.expires_ns, 0, "bl_get expiry");
 	ok(b.reason_id != 0, "reason id is non-zero");
-	EQ(m16(0x0a00), 1U << 15, "/8: m16[0x0a00] has bit 15");
-	EQ(m16(0x0aff), 1U << 15, "/8: m16[0x0aff] has bit 15");
+	EQ(m16(0x0a00), 1U << 7, "/8: m16[0x0a00] has bit 7");
+	EQ(m16(0x0aff), 1U << 7, "/8: m16[0x0aff] has bit 7");
 	EQ(m16(0x09ff), 0, "/8: m16[0x09ff] untouched");
 	EQ(m16(0x0b00), 0, "/8: m16[0x0b00] untouched");
 	EQ(m16_with(~0U), 256, "/8: exactly 256 m16 entries set");
@@ -432,8 +434,8 @@ static void test_v4(void)
 	V4("11.0.0.1", XDP_PASS);
 
 	ADD("0.0.0.0/0");
-	EQ(m16_with(1U << 23), 65536, "/0: every m16 entry has bit 23");
-	EQ(m16(0x0a00), 1U << 15 | 1U << 23, "/0 + /8: m16[0x0a00]");
+	EQ(m16_with(1U << 15), 65536, "/0: every m16 entry has bit 15");
+	EQ(m16(0x0a00), 1U << 7 | 1U << 15, "/0 + /8: m16[0x0a00]");
 	V4("11.0.0.1", XDP_DROP);
 	V4("203.0.113.9", XDP_DROP);
 
@@ -442,27 +444,39 @@ static void test_v4(void)
 	ADD("10.1.2.0/24");
 	ADD("10.1.2.16/28");
 	ADD("10.1.2.3/32");
-	EQ(m16(0x0a01), 1U << 23 | 1U << 15 | 1U << 7 | 1U << 3 | EW_M16_HAS_LONG,
-	   "nested: m16[0x0a01] = /0 /8 /16 /20 + HAS_LONG");
-	EQ(m24(0x0a0102), 1U << 8 | 1U << 4 | 1U << 0, "nested: m24[0x0a0102] = /24 /28 /32");
-	EQ(m24_lanes(NULL), 1, "nested: one m24 lane set");
+	EQ(m16(0x0a01), 1U << 15 | 1U << 7 | EW_M16_HAS_LONG,
+	   "nested: m16[0x0a01] = /0 /8 + HAS_LONG");
+	EQ(m24(0x0a0102), 1U << 16 | 1U << 8 | 1U << 4 | 1U << 0,
+	   "nested: m24[0x0a0102] = /16 /24 /28 /32");
+	EQ(m24(0x0a0110), 1U << 16 | 1U << 12, "nested: m24[0x0a0110] = /16 /20");
+	EQ(m24(0x0a011f), 1U << 16 | 1U << 12, "nested: m24[0x0a011f] = /16 /20");
+	EQ(m24(0x0a0120), 1U << 16, "nested: m24[0x0a0120] = /16");
+	EQ(m24(0x0a00ff), 0, "nested: m24[0x0a00ff] untouched");
+	EQ(m24(0x0a0200), 0, "nested: m24[0x0a0200] untouched");
+	EQ(m24_lanes(NULL), 256, "nested: the /16's 256 m24 lanes set");
 	check_summaries("nested v4");
 
 	DEL("0.0.0.0/0");
-	EQ(m16_with(1U << 23), 0, "del /0: bit 23 cleared everywhere");
-	EQ(m16(0x0a00), 1U << 15, "del /0: m16[0x0a00] keeps the /8");
+	EQ(m16_with(1U << 15), 0, "del /0: bit 15 cleared everywhere");
+	EQ(m16(0x0a00), 1U << 7, "del /0: m16[0x0a00] keeps the /8");
 	V4("11.0.0.1", XDP_PASS);
 	V4("10.200.0.1", XDP_DROP);
 
 	DEL("10.0.0.0/8");
-	EQ(m16_with(1U << 15), 0, "del /8: bit 15 cleared everywhere");
+	EQ(m16_with(1U << 7), 0, "del /8: bit 7 cleared everywhere");
 	EQ(m16(0x0a00), 0, "del /8: m16[0x0a00] = 0");
 	EQ(m16(0x0aff), 0, "del /8: m16[0x0aff] = 0");
-	EQ(m16(0x0a01), 1U << 7 | 1U << 3 | EW_M16_HAS_LONG, "del /8: m16[0x0a01]");
+	EQ(m16(0x0a01), EW_M16_HAS_LONG, "del /8: m16[0x0a01] = HAS_LONG");
 	V4("10.200.0.1", XDP_PASS);
 	V4("10.1.200.1", XDP_DROP);
 
 	DEL("10.1.0.0/16");
+	EQ(m24(0x0a0102), 1U << 8 | 1U << 4 | 1U, "del /16: m24[0x0a0102] keeps /24 /28 /32");
+	EQ(m24(0x0a0110), 1U << 12, "del /16: m24[0x0a0110] keeps the /20");
+	EQ(m24(0x0a0120), 0, "del /16: m24[0x0a0120] cleared");
+	EQ(m24_lanes(NULL), 17, "del /16: 17 lanes left (the /24 and the /20's 16)");
+	EQ(m16(0x0a01), EW_M16_HAS_LONG, "del /16: HAS_LONG stays");
+	check_summaries("del /16");
 	V4("10.1.200.1", XDP_PASS);
 	V4("10.1.17.1", XDP_DROP);
 	V4("10.1.32.1", XDP_PASS);
@@ -482,10 +496,11 @@ static void test_v4(void)
 	V4("10.1.2.3", XDP_DROP);
 	DEL("10.1.2.3/32");
 	EQ(m24(0x0a0102), 0, "del /32: m24 lane cleared");
-	EQ(m16(0x0a01), 1U << 3, "del /32: HAS_LONG cleared, /20 stays");
+	EQ(m16(0x0a01), EW_M16_HAS_LONG, "del /32: HAS_LONG stays for the /20");
 	V4("10.1.2.3", XDP_PASS);
 	DEL("10.1.16.0/20");
 	EQ(m16(0x0a01), 0, "del /20: m16[0x0a01] = 0");
+	EQ(m24_lanes(NULL), 0, "del /20: m24 all zero");
 	V4("10.1.17.1", XDP_PASS);
 
 	/* Siblings keep shared bits. */
@@ -495,9 +510,11 @@ static void test_v4(void)
 	ADD("10.9.32.0/20");
 	ADD("10.9.48.0/20");
 	ADD("172.16.0.0/12");
-	EQ(m16(0x0a09), 1U << 3 | EW_M16_HAS_LONG, "siblings: m16[0x0a09]");
-	EQ(m16(0xac10), 1U << 11, "/12: m16[0xac10] bit 11");
-	EQ(m16(0xac1f), 1U << 11, "/12: m16[0xac1f] bit 11");
+	EQ(m16(0x0a09), EW_M16_HAS_LONG, "siblings: m16[0x0a09]");
+	EQ(m24(0x0a0920), 1U << 12, "siblings: m24[0x0a0920] = /20");
+	EQ(m24(0x0a0930), 1U << 12, "siblings: m24[0x0a0930] = /20");
+	EQ(m16(0xac10), 1U << 3, "/12: m16[0xac10] bit 3");
+	EQ(m16(0xac1f), 1U << 3, "/12: m16[0xac1f] bit 3");
 	EQ(m16(0xac20), 0, "/12: m16[0xac20] untouched");
 	V4("172.31.255.254", XDP_DROP);
 	V4("172.32.0.1", XDP_PASS);
@@ -507,9 +524,11 @@ static void test_v4(void)
 	V4("10.9.9.2", XDP_DROP);
 	DEL("10.9.9.2/32");
 	EQ(m24(0x0a0909), 0, "last /32 of the /24: lane cleared");
-	EQ(m16(0x0a09), 1U << 3 | EW_M16_HAS_LONG, "another /24 in the /16 keeps HAS_LONG");
+	EQ(m16(0x0a09), EW_M16_HAS_LONG, "another /24 in the /16 keeps HAS_LONG");
 	DEL("10.9.32.0/20");
-	EQ(m16(0x0a09), 1U << 3 | EW_M16_HAS_LONG, "sibling /20 keeps bit 3");
+	EQ(m24(0x0a0920), 0, "del /20: its lanes cleared");
+	EQ(m24(0x0a0930), 1U << 12, "sibling /20 keeps its lanes");
+	EQ(m16(0x0a09), EW_M16_HAS_LONG, "sibling /20 keeps HAS_LONG");
 	V4("10.9.33.1", XDP_PASS);
 	V4("10.9.49.1", XDP_DROP);
 	DEL("10.9.48.0/20");
@@ -519,18 +538,25 @@ static void test_v4(void)
 	EQ(m16_with(~0U), 0, "every m16 entry is 0 again");
 	EQ(m24_lanes(NULL), 0, "m24 is all zero again");
 
-	/* Four /24s share a word: one lane each, lane = (a >> 8) & 3 at bit lane * 16. */
+	/* Two /24s share a word: one lane each, lane = (a >> 8) & 1 at bit lane * 32. */
 	{
-		__u32 w = 0x0a0b0c00 >> 10;
-		__u64 v = 0;
+		__u32 w = 0x0a0b0c00 >> 9;
+		__u64 v = 0, v2 = 0;
 
 		ADD("10.11.12.0/24");
 		ADD("10.11.13.128/25");
 		ADD("10.11.14.7/32");
 		ADD("10.11.15.16/28");
+		ADD("10.11.16.0/23");
 		EQ(bpf_map_lookup_elem(m.bl4_m24, &w, &v), 0, "lanes: read word 0x%x", w);
-		EQ(v, 1ULL << 8 | 1ULL << (16 + 7) | 1ULL << (32 + 0) | 1ULL << (48 + 4),
-		   "lanes: word = /24 in lane 0, /25 in 1, /32 in 2, /28 in 3");
+		EQ(v, 1ULL << 8 | 1ULL << (32 + 7), "lanes: word = /24 in lane 0, /25 in lane 1");
+		w++;
+		EQ(bpf_map_lookup_elem(m.bl4_m24, &w, &v2), 0, "lanes: read word 0x%x", w);
+		EQ(v2, 1ULL << 0 | 1ULL << (32 + 4),
+		   "lanes: next word = /32 in lane 0, /28 in lane 1");
+		EQ(m24(0x0a0b10), 1U << 9, "lanes: /23 in its first /24");
+		EQ(m24(0x0a0b11), 1U << 9, "lanes: /23 in its second /24");
+		EQ(m24(0x0a0b12), 0, "lanes: /23 stops there");
 		V4("10.11.12.99", XDP_DROP);
 		V4("10.11.13.1", XDP_PASS);
 		V4("10.11.13.200", XDP_DROP);
@@ -538,18 +564,36 @@ static void test_v4(void)
 		V4("10.11.14.8", XDP_PASS);
 		V4("10.11.15.20", XDP_DROP);
 		V4("10.11.15.40", XDP_PASS);
-		V4("10.11.16.1", XDP_PASS);
+		V4("10.11.16.1", XDP_DROP);
+		V4("10.11.17.255", XDP_DROP);
+		V4("10.11.18.1", XDP_PASS);
 		check_summaries("lanes");
 		DEL("10.11.13.128/25");
 		EQ(m24(0x0a0b0d), 0, "lanes: del /25 clears lane 1 only");
-		EQ(m24(0x0a0b0e), 1U, "lanes: lane 2 untouched");
+		EQ(m24(0x0a0b0c), 1U << 8, "lanes: lane 0 of the same word untouched");
+		EQ(m24(0x0a0b0e), 1U, "lanes: the next word untouched");
 		EQ(m16(0x0a0b), EW_M16_HAS_LONG, "lanes: other lanes keep HAS_LONG");
 		V4("10.11.13.200", XDP_PASS);
 		V4("10.11.14.7", XDP_DROP);
+		DEL("10.11.16.0/23");
+		EQ(m24(0x0a0b10), 0, "lanes: del /23 clears its first /24");
+		EQ(m24(0x0a0b11), 0, "lanes: del /23 clears its second /24");
+		V4("10.11.17.1", XDP_PASS);
 		DEL("10.11.12.0/24");
 		DEL("10.11.14.7/32");
 		DEL("10.11.15.16/28");
 		EQ(m16(0x0a0b), 0, "lanes: last lane of the /16 gone, HAS_LONG cleared");
+		/* A /16 sets both lanes of all 128 words of its /16, and clears them again. */
+		ADD("10.12.0.0/16");
+		EQ(m24(0x0a0c00), 1U << 16, "lanes: /16 in 10.12.0.0/24");
+		EQ(m24(0x0a0cff), 1U << 16, "lanes: /16 in 10.12.255.0/24");
+		EQ(m24_lanes(NULL), 256, "lanes: /16 sets 256 lanes");
+		EQ(m16(0x0a0c), EW_M16_HAS_LONG, "lanes: /16 sets HAS_LONG only");
+		V4("10.12.128.1", XDP_DROP);
+		DEL("10.12.0.0/16");
+		EQ(m24_lanes(NULL), 0, "lanes: del /16 clears them");
+		EQ(m16(0x0a0c), 0, "lanes: del /16 clears HAS_LONG");
+		V4("10.12.128.1", XDP_PASS);
 		/* The first and the last word of the array. */
 		ADD("0.0.0.1/32");
 		ADD("255.255.255.255/32");
@@ -776,6 +820,41 @@ static void test_import(void)
 	V4("10.1.2.3", XDP_PASS);
 	check_summaries("after import");
 
+	/*
+	 * Random sources, every other one inside a random imported rule: the
+	 * program's verdict must be what a scan of the imported list says.
+	 */
+	{
+		size_t bad = 0, blocked = 0;
+
+		for (int t = 0; t < 2000; t++) {
+			__u32 a = rnd(), be;
+			bool want = false;
+
+			if (t & 1) {
+				const struct ew_cidr *r = &e[rnd() % N].cidr;
+				__u32 mk = r->plen ? ~0U << (32 - r->plen) : 0;
+
+				memcpy(&be, r->addr, 4);
+				a = ntohl(be) | (a & ~mk);
+			}
+			for (size_t i = 0; i < N && !want; i++) {
+				__u32 L = e[i].cidr.plen, mk = L ? ~0U << (32 - L) : 0;
+
+				memcpy(&be, e[i].cidr.addr, 4);
+				want = (a & mk) == ntohl(be);
+			}
+			be = htonl(a);
+			ew_addr_format(4, (const __u8 *)&be, buf, sizeof(buf));
+			r = run_v4(buf, 80);
+			bad += r != (want ? XDP_DROP : XDP_PASS);
+			blocked += want;
+		}
+		EQ(bad, 0, "2000 random sources: verdicts match a scan of the rules (mismatches)");
+		ok(blocked > 1000 && blocked < 2000, "random sources: %zu of 2000 blocked",
+		   blocked);
+	}
+
 	/* Import on top of existing rules merges the summaries. */
 	{
 		struct ew_bl_entry two[2] = {
@@ -975,8 +1054,20 @@ static void test_errors(void)
 	bpf_map_update_elem(m.info, &zero, &info, BPF_ANY);
 	r = ew_maps_open(&m2, pin_dir, false, err, sizeof(err));
 	EQ(r, 0, "restored ew_info opens again");
-	if (r == 0)
+	if (r == 0) {
+		struct ew_bl_entry e = { .cidr = C("10.3.0.0/16") };
+		struct ew_cidr c = C("10.3.0.0/16");
+
+		/* Readers do not map the summaries, so they cannot write them either. */
+		ok(!m2.bl4_m16_mm && !m2.bl4_m24_mm, "a read-only open maps no summaries");
+		EQ(bl_add(&m2, &e), (unsigned long long)-EBADF,
+		   "bl_add on a read-only open: -EBADF");
+		EQ(bl_del(&m2, &c), (unsigned long long)-EBADF,
+		   "bl_del on a read-only open: -EBADF");
+		EQ(bl_get(&m2, &c, &(struct ew_block){ 0 }, NULL, 0), (unsigned long long)-ENOENT,
+		   "nothing was added");
 		ew_maps_close(&m2);
+	}
 
 	/* A pinned map of another shape under our name. */
 	snprintf(pin_dir2, sizeof(pin_dir2), "/sys/fs/bpf/edgeward-test-maps2-%d", (int)getpid());

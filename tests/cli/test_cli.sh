@@ -182,8 +182,10 @@ usage_err() {
 }
 
 # send SRC DST DPORT N: N TCP SYNs through ewb into ewa (and its XDP program).
+# Pinned to one CPU: the receiving veth runs XDP on the sender's CPU, and the
+# suppressed-event counts that the events line reports are kept per CPU.
 send() {
-	nsenter "--net=/run/netns/$NS" $PY - "$@" <<'EOF'
+	taskset -c 0 nsenter "--net=/run/netns/$NS" $PY - "$@" <<'EOF'
 import socket, struct, sys
 def csum(b):
     if len(b) % 2: b += b'\0'

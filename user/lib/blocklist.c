@@ -3,8 +3,8 @@
  * Blocklist rules and their length summaries (layout and bit numbering in
  * include/edgeward/blocklist.h):
  *
- *   ew_bl4_m16[a >> 16]  bit (23 - L), L 0..23; EW_M16_HAS_LONG for L >= 24
- *   ew_bl4_m24[a >> 10]  bit lane * 16 + (32 - L), L 24..32, lane = (a >> 8) & 3
+ *   ew_bl4_m16[a >> 16]  bit (15 - L), L 0..15; EW_M16_HAS_LONG for L >= 16
+ *   ew_bl4_m24[a >> 9]   bit lane * 32 + (32 - L), L 16..32, lane = (a >> 8) & 1
  *   ew_bl6_short[0]      bit (31 - L), L 0..31
  *   ew_bl6_m32[a >> 96]  mid bit (64 - L), L 32..64; low bit (128 - L), L 65..128
  *
@@ -12,7 +12,8 @@
  * writers keep the order: rule, then summary bit, on insert; summary bit,
  * then rule, on delete. Writers serialize on the pin dir's flock (callers
  * open the maps with write = true); summaries are read-modify-written
- * under it.
+ * under it. m16 and m24 are written through their mmap (struct ew_maps
+ * bl4_m16_mm, bl4_m24_mm), one aligned store a changed word.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,37 +28,78 @@
 
 #include "maps.h"
 
-#define M16_N		65536
+#define M16_N		EW_BL4_M16_N
+#define M24_PER16	128	/* m24 words per /16: 256 /24s, two a word */
 #define DUMP_CHUNK	8192
 #define WRITE_CHUNK	65536
-/*
- * Reading m24 words, adjacent indices go in one batch: a batch element costs
- * ~140 ns, a lookup syscall ~380 ns, but reading through unused words to
- * join runs was slower already at one word (measured on 6.18, 800k random
- * words of 4M).
- */
-#define M24_GAP		1
 
 static inline __u32 mask4(unsigned int len)
 {
 	return len ? ~0U << (32 - len) : 0;
 }
 
-/* The m24 word of host-order address a, and the shift of its /24's lane in it. */
-static inline __u32 m24_idx(__u32 a)
+/* ---- IPv4 summaries, through the mmap ---- */
+
+/* The bit of a rule of length L < 16 in m16. */
+static inline __u32 m16_bit(__u32 L)
 {
-	return a >> 10;
+	return 1U << (15 - L);
 }
 
-static inline unsigned int m24_shift(__u32 a)
+static inline __u32 *m16_at(struct ew_maps *m, __u32 i)
 {
-	return ((a >> 8) & 3) * EW_M24_LANE_BITS;
+	return (__u32 *)((char *)m->bl4_m16_mm + (size_t)i * EW_BL4_M16_STRIDE);
 }
 
-/* The bit of a rule of length L (24..32) at a. */
-static inline __u64 m24_bit(__u32 a, __u32 L)
+static inline __u64 *m24_at(struct ew_maps *m, __u32 w)
 {
-	return 1ULL << (m24_shift(a) + 32 - L);
+	return (__u64 *)m->bl4_m24_mm + w;
+}
+
+/*
+ * One aligned store per changed word, release-ordered after the writes
+ * before it (the rule, or the other summary), so the datapath's plain loads
+ * see either the old word or the new one.
+ */
+static inline void m16_store(struct ew_maps *m, __u32 i, __u32 v)
+{
+	__u32 *p = m16_at(m, i);
+
+	if (*p != v)
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void m24_store(struct ew_maps *m, __u32 w, __u64 v)
+{
+	__u64 *p = m24_at(m, w);
+
+	if (*p != v)
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* Writers need the mmaps, which only ew_maps_open(write = true) makes. */
+static int bl4_writable(const struct ew_maps *m)
+{
+	return m->bl4_m16_mm && m->bl4_m24_mm ? 0 : -EBADF;
+}
+
+/*
+ * OR the m24 bits of the rule (a, L), L 16..32, into w16: the M24_PER16
+ * words of its /16. A rule of length <= 24 sets its bit in every /24 it
+ * covers (both lanes of 2^(23 - L) words for L < 24), a longer one in its
+ * own /24's lane.
+ */
+static void m24_rule_bits(__u64 *w16, __u32 a, __u32 L)
+{
+	__u64 bit = 1ULL << (32 - L);
+	__u32 k = (a >> 8) & 0xff;	/* the /24 within the /16 */
+
+	if (L >= 24) {
+		w16[k >> 1] |= bit << ((k & 1) * EW_M24_LANE_BITS);
+		return;
+	}
+	for (__u32 j = k >> 1; j < (k >> 1) + (1U << (23 - L)); j++)
+		w16[j] |= bit | bit << EW_M24_LANE_BITS;
 }
 
 static int cidr_check(const struct ew_cidr *c)
@@ -237,151 +279,6 @@ static int map_delete(int fd, const void *keys, size_t ksz, size_t n)
 				return -errno;
 	}
 	return 0;
-}
-
-/*
- * m24 words start .. start + n - 1 into v (kb: n scratch keys). An array's
- * batch lookup starts after the key in the token, so the token is start - 1.
- */
-static int m24_span(struct ew_maps *m, __u32 start, __u32 n, __u32 *kb, __u64 *v)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 got = 0;
-
-	while (got < n) {
-		__u32 in = start + got - 1, out, cnt = n - got;
-		int r = bpf_map_lookup_batch(m->bl4_m24, start + got ? &in : NULL, &out, kb + got,
-					     v + got, &cnt, &opts);
-
-		if (r < 0 && r != -ENOENT)
-			return r;
-		got += cnt;
-		if (r < 0 || !cnt)	/* past the last word: an index out of range */
-			break;
-	}
-	return got == n ? 0 : -ERANGE;
-}
-
-/*
- * The m24 words at the sorted, distinct indices idx[0..n) into val: runs of
- * adjacent indices in one batch each, lone ones with one lookup.
- */
-static int m24_read(struct ew_maps *m, const __u32 *idx, size_t n, __u64 *val)
-{
-	__u32 *kb = NULL;
-	__u64 *vb = NULL;
-	int ret = 0;
-
-	for (size_t i = 0, j; i < n; i = j + 1) {
-		__u32 span;
-
-		for (j = i; j + 1 < n && idx[j + 1] - idx[j] <= M24_GAP &&
-			    idx[j + 1] - idx[i] < DUMP_CHUNK;
-		     j++)
-			;
-		if (j == i) {
-			if (bpf_map_lookup_elem(m->bl4_m24, &idx[i], &val[i]) < 0) {
-				ret = -errno;
-				break;
-			}
-			continue;
-		}
-		if (!kb) {
-			kb = calloc(DUMP_CHUNK, sizeof(*kb));
-			vb = calloc(DUMP_CHUNK, sizeof(*vb));
-			if (!kb || !vb) {
-				ret = -ENOMEM;
-				break;
-			}
-		}
-		span = idx[j] - idx[i] + 1;
-		ret = m24_span(m, idx[i], span, kb, vb);
-		if (ret)
-			break;
-		for (size_t k = i; k <= j; k++)
-			val[k] = vb[idx[k] - idx[i]];
-	}
-	free(kb);
-	free(vb);
-	return ret;
-}
-
-static int m16_fill(const void *keys, const void *vals, size_t n, void *ctx)
-{
-	const __u32 *k = keys, *v = vals;
-	__u32 *all = ctx;
-
-	for (size_t i = 0; i < n; i++)
-		if (k[i] < M16_N)
-			all[k[i]] = v[i];
-	return 0;
-}
-
-/* The whole m16 array, one batch. */
-static int m16_read(struct ew_maps *m, __u32 *all)
-{
-	memset(all, 0, M16_N * sizeof(*all));
-	return map_dump(m->bl4_m16, 4, 4, m16_fill, all);
-}
-
-/* Write the m16 entries where now differs from was. */
-static int m16_write_changed(struct ew_maps *m, const __u32 *was, const __u32 *now)
-{
-	__u32 *k = malloc(M16_N * 4), *v = malloc(M16_N * 4);
-	size_t n = 0;
-	int ret;
-
-	if (!k || !v) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (__u32 i = 0; i < M16_N; i++) {
-		if (was[i] != now[i]) {
-			k[n] = i;
-			v[n++] = now[i];
-		}
-	}
-	ret = map_write(m->bl4_m16, k, 4, v, 4, n);
-out:
-	free(k);
-	free(v);
-	return ret;
-}
-
-/* Set and clear bits in m16[start .. start + count - 1]. */
-static int m16_update(struct ew_maps *m, __u32 start, __u32 count, __u32 set, __u32 clear)
-{
-	__u32 *was, *now;
-	int ret;
-
-	if (count == 1) {
-		__u32 v, nv;
-
-		ret = get_u32(m->bl4_m16, start, &v);
-		if (ret)
-			return ret;
-		nv = (v | set) & ~clear;
-		if (nv == v)
-			return 0;
-		return bpf_map_update_elem(m->bl4_m16, &start, &nv, BPF_ANY) < 0 ? -errno : 0;
-	}
-	was = malloc(M16_N * 4);
-	now = malloc(M16_N * 4);
-	if (!was || !now) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	ret = m16_read(m, was);
-	if (ret)
-		goto out;
-	memcpy(now, was, M16_N * 4);
-	for (__u32 i = start; i < start + count && i < M16_N; i++)
-		now[i] = (now[i] | set) & ~clear;
-	ret = m16_write_changed(m, was, now);
-out:
-	free(was);
-	free(now);
-	return ret;
 }
 
 /* LSD radix sort, 16 bits a pass; passes where every key has the same digit are skipped. */
@@ -582,24 +479,24 @@ static void block_of(const struct ew_bl_entry *e, __u32 reason_id, __u32 now_uni
 
 static int bl4_add(struct ew_maps *m, const struct ew_bl4_key *k, const struct ew_block *b)
 {
-	__u32 a = ntohl(k->addr), L = k->prefixlen, w = m24_idx(a);
-	__u64 v;
+	__u32 a = ntohl(k->addr), L = k->prefixlen, s16 = a >> 16;
+	__u64 set[M24_PER16] = { 0 };
 
 	if (bpf_map_update_elem(m->bl4, k, b, BPF_ANY) < 0)
 		return -errno;
-	if (L < 16)
-		return m16_update(m, a >> 16, 1U << (16 - L), 1U << (23 - L), 0);
-	if (L < 24)
-		return m16_update(m, a >> 16, 1, 1U << (23 - L), 0);
-	/* Read-modify-write of the word: the other three /24s' lanes stay as they are. */
-	if (bpf_map_lookup_elem(m->bl4_m24, &w, &v) < 0)
-		return -errno;
-	if (!(v & m24_bit(a, L))) {
-		v |= m24_bit(a, L);
-		if (bpf_map_update_elem(m->bl4_m24, &w, &v, BPF_ANY) < 0)
-			return -errno;
+	if (L < 16) {
+		/* Every /16 the rule covers. */
+		for (__u32 s = s16; s < s16 + (1U << (16 - L)); s++)
+			m16_store(m, s, *m16_at(m, s) | m16_bit(L));
+		return 0;
 	}
-	return m16_update(m, a >> 16, 1, EW_M16_HAS_LONG, 0);
+	/* Rule, then m24, then m16: the other /24s' lanes stay as they are. */
+	m24_rule_bits(set, a, L);
+	for (__u32 j = 0; j < M24_PER16; j++)
+		if (set[j])
+			m24_store(m, s16 * M24_PER16 + j, *m24_at(m, s16 * M24_PER16 + j) | set[j]);
+	m16_store(m, s16, *m16_at(m, s16) | EW_M16_HAS_LONG);
+	return 0;
 }
 
 /*
@@ -626,7 +523,8 @@ static int bl4_others(struct ew_maps *m, __u32 L, __u32 base, __u32 plen, __u32 
 
 static int bl4_del(struct ew_maps *m, const struct ew_bl4_key *k)
 {
-	__u32 a = ntohl(k->addr), L = k->prefixlen, k16 = a >> 16, w = m24_idx(a);
+	__u32 a = ntohl(k->addr), L = k->prefixlen, s16 = a >> 16, base = s16 * M24_PER16;
+	__u64 clear[M24_PER16] = { 0 }, now[M24_PER16], any = 0;
 	int ret = exists(m->bl4, k);
 
 	if (ret <= 0)
@@ -634,41 +532,30 @@ static int bl4_del(struct ew_maps *m, const struct ew_bl4_key *k)
 	/* Summary bits first, while the rule still exists. */
 	if (L < 16) {
 		/* One rule of length L covers these /16s: its bit goes with it. */
-		ret = m16_update(m, k16, 1U << (16 - L), 0, 1U << (23 - L));
-	} else if (L < 24) {
-		ret = bl4_others(m, L, a & mask4(16), 16, a);
-		if (ret == 0)
-			ret = m16_update(m, k16, 1, 0, 1U << (23 - L));
-		else if (ret > 0)
-			ret = 0;
-	} else {
-		/* The 64 words of the /16, this /24's own lane without the rule's bit. */
-		__u64 words[64], other = 0;
-		__u32 kb[64], base = k16 << 6;
-
+		for (__u32 s = s16; s < s16 + (1U << (16 - L)); s++)
+			m16_store(m, s, *m16_at(m, s) & ~m16_bit(L));
+		goto rule;
+	}
+	if (L > 24) {
+		/* The bit stands for every rule of length L in the /24. */
 		ret = bl4_others(m, L, a & mask4(24), 24, a);
 		if (ret < 0)
 			return ret;
 		if (ret > 0)
 			goto rule;
-		ret = m24_span(m, base, 64, kb, words);
-		if (ret)
-			return ret;
-		words[w - base] &= ~m24_bit(a, L);
-		/* The /24 empties: does any other /24 of the /16 hold long rules? */
-		for (__u32 j = 0; j < 64; j++)
-			other |= words[j];
-		if (!other) {
-			ret = m16_update(m, k16, 1, 0, EW_M16_HAS_LONG);
-			if (ret)
-				return ret;
-		}
-		/* An emptied lane is written as 0: array entries are never deleted. */
-		if (bpf_map_update_elem(m->bl4_m24, &w, &words[w - base], BPF_ANY) < 0)
-			return -errno;
 	}
-	if (ret)
-		return ret;
+	/* Up to 24 the bit is this rule's alone, in every /24 it covers. */
+	m24_rule_bits(clear, a, L);
+	for (__u32 j = 0; j < M24_PER16; j++) {
+		now[j] = *m24_at(m, base + j) & ~clear[j];
+		any |= now[j];
+	}
+	/* No rule of length >= 16 left in the /16: m16 first, then m24. */
+	if (!any)
+		m16_store(m, s16, *m16_at(m, s16) & ~EW_M16_HAS_LONG);
+	for (__u32 j = 0; j < M24_PER16; j++)
+		if (clear[j])
+			m24_store(m, base + j, now[j]);
 rule:
 	if (bpf_map_delete_elem(m->bl4, k) < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -813,6 +700,8 @@ int bl_add(struct ew_maps *m, const struct ew_bl_entry *e)
 
 	if (cidr_check(&e->cidr) || reason_check(e->reason) || e->origin >= EW_ORIGIN_COUNT)
 		return -EINVAL;
+	if (e->cidr.family == 4 && (ret = bl4_writable(m)))
+		return ret;
 	ret = reason_intern(m, e->reason, &rid);
 	if (ret == -ENOSPC) {
 		/* The reason table is full: drop texts no rule uses, and try again. */
@@ -846,6 +735,8 @@ int bl_del(struct ew_maps *m, const struct ew_cidr *c)
 	if (c->family == 4) {
 		struct ew_bl4_key k;
 
+		if (bl4_writable(m))
+			return -EBADF;
 		key4_of(c, &k);
 		return bl4_del(m, &k);
 	} else {
@@ -999,6 +890,65 @@ static inline __u32 i4_len(uint64_t x)
 	return (x >> I4_IDX_BITS) & 0x3f;
 }
 
+/*
+ * The summaries are a function of the rules: both are rebuilt from sorted
+ * packed rules r[0..n) (all the rules that exist once the write is done),
+ * in memory, and only the words that differ are stored. Where a crashed
+ * writer left summaries and rules apart, this writes what the rules say.
+ */
+
+/* m16 as the rules make it. */
+static void m16_of_rules(const uint64_t *r, size_t n, __u32 *now16)
+{
+	memset(now16, 0, M16_N * sizeof(*now16));
+	for (size_t i = 0; i < n; i++) {
+		__u32 a = i4_addr(r[i]), L = i4_len(r[i]);
+
+		if (L >= 16)
+			now16[a >> 16] |= EW_M16_HAS_LONG;
+		else
+			for (__u32 s = a >> 16; s < (a >> 16) + (1U << (16 - L)); s++)
+				now16[s] |= m16_bit(L);
+	}
+}
+
+static void m16_sync(struct ew_maps *m, const __u32 *now16)
+{
+	for (__u32 s = 0; s < M16_N; s++)
+		m16_store(m, s, now16[s]);
+}
+
+/* Mark the /16 of a rule of length >= 16 in a bitmap of M16_N bits. */
+static inline void touch16(uint64_t *touched, __u32 a)
+{
+	touched[a >> 22] |= 1ULL << ((a >> 16) & 63);
+}
+
+/*
+ * The m24 words of every /16 marked in touched, as the rules make them: a
+ * /16's words depend only on the rules of length >= 16 inside it, which
+ * sort together. /16../23 rules are expanded over their /24s here, in
+ * memory; the map sees one store per changed word.
+ */
+static void m24_sync(struct ew_maps *m, const uint64_t *r, size_t n, const uint64_t *touched)
+{
+	__u64 w16[M24_PER16];
+	size_t pos = 0;
+
+	for (__u32 s = 0; s < M16_N; s++) {
+		if (!(touched[s >> 6] >> (s & 63) & 1))
+			continue;
+		memset(w16, 0, sizeof(w16));
+		while (pos < n && i4_addr(r[pos]) >> 16 < s)
+			pos++;
+		for (; pos < n && i4_addr(r[pos]) >> 16 == s; pos++)
+			if (i4_len(r[pos]) >= 16)
+				m24_rule_bits(w16, i4_addr(r[pos]), i4_len(r[pos]));
+		for (__u32 j = 0; j < M24_PER16; j++)
+			m24_store(m, s * M24_PER16 + j, w16[j]);
+	}
+}
+
 static int exist4_cb(const void *keys, const void *vals, size_t n, void *ctx)
 {
 	const struct ew_bl4_key *k = keys;
@@ -1150,50 +1100,30 @@ struct plan4 {
 	size_t n;
 	uint8_t *isnew;		/* rule i does not exist yet */
 	size_t n_new;
-	__u32 *was16, *now16;	/* the m16 array before and after */
-	__u32 *wk;		/* m24 words to write */
-	__u64 *wv;
-	size_t nw;
+	uint64_t *all;		/* existing and imported rules, sorted (may repeat) */
+	size_t n_all;
+	__u32 *now16;		/* the m16 array after */
+	uint64_t touched[M16_N / 64];	/* /16s whose m24 words the import rewrites */
 };
 
 static void plan4_free(struct plan4 *p)
 {
 	free(p->isnew);
-	free(p->was16);
+	free(p->all);
 	free(p->now16);
-	free(p->wk);
-	free(p->wv);
 }
 
 /*
- * The m24 words at the sorted indices idx[0..n) as the existing rules (sorted
- * `have`) make them. Not read from the map: 800k touched words cost 0.3 s
- * to read (0.65 s as one dump of the array) and nothing to derive from the
- * rules, which the room check has dumped anyway. The summaries are a
- * function of the rules; where a crashed writer left them apart, this
- * writes what the rules say.
+ * Existing rules (for the room check and the summaries), merged with the
+ * imported ones; m16 computed whole, m24 left to the apply step, /16 by
+ * /16. m24 is not read beforehand: the rules, which the room check has
+ * dumped anyway, say what it must hold.
  */
-static void m24_of_rules(const __u32 *idx, size_t n, const uint64_t *have, size_t n_have,
-			 __u64 *old)
-{
-	for (size_t i = 0, pos = 0; i < n; i++) {
-		old[i] = 0;
-		while (pos < n_have && m24_idx(i4_addr(have[pos])) < idx[i])
-			pos++;
-		for (; pos < n_have && m24_idx(i4_addr(have[pos])) == idx[i]; pos++)
-			if (i4_len(have[pos]) >= 24)
-				old[i] |= m24_bit(i4_addr(have[pos]), i4_len(have[pos]));
-	}
-}
-
-/* Existing rules (for the room check and m24), m16 read once, m24 merged with the rules. */
 static int plan4_build(struct ew_maps *m, struct plan4 *p)
 {
 	const uint64_t *rules = p->rules;
 	struct vec64 have = {};
-	size_t pos = 0, n_new = 0, n = p->n, nt = 0;
-	__u32 *ti = NULL;
-	__u64 *tb = NULL, *old = NULL;
+	size_t pos = 0, n_new = 0, n = p->n, h = 0, i = 0;
 	int ret;
 
 	ret = map_dump(m->bl4, sizeof(struct ew_bl4_key), sizeof(struct ew_block), exist4_cb,
@@ -1204,18 +1134,13 @@ static int plan4_build(struct ew_maps *m, struct plan4 *p)
 	if (ret)
 		goto out;
 	p->isnew = malloc(n + 1);
-	p->was16 = malloc(M16_N * 4);
-	p->now16 = malloc(M16_N * 4);
-	p->wk = malloc((n + 1) * sizeof(*p->wk));
-	p->wv = malloc((n + 1) * sizeof(*p->wv));
-	ti = malloc((n + 1) * sizeof(*ti));
-	tb = malloc((n + 1) * sizeof(*tb));
-	old = malloc((n + 1) * sizeof(*old));
-	if (!p->isnew || !p->was16 || !p->now16 || !p->wk || !p->wv || !ti || !tb || !old) {
+	p->all = malloc((have.n + n + 1) * sizeof(*p->all));
+	p->now16 = malloc(M16_N * sizeof(*p->now16));
+	if (!p->isnew || !p->all || !p->now16) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		p->isnew[i] = !merge_has(have.v, have.n, &pos, rules[i] & ~I4_IDX_MASK);
 		n_new += p->isnew[i];
 	}
@@ -1225,43 +1150,19 @@ static int plan4_build(struct ew_maps *m, struct plan4 *p)
 	}
 	p->n_new = n_new;
 
-	ret = m16_read(m, p->was16);
-	if (ret)
-		goto out;
-	memcpy(p->now16, p->was16, M16_N * 4);
-	/*
-	 * Rules come sorted by address, so the m24 words they touch come in
-	 * order: (ti, tb) = each word once with the bits this import sets in it.
-	 */
-	for (size_t i = 0; i < n; i++) {
-		__u32 a = i4_addr(rules[i]), L = i4_len(rules[i]);
-
-		if (L < 16) {
-			for (__u32 s = a >> 16; s < (a >> 16) + (1U << (16 - L)); s++)
-				p->now16[s] |= 1U << (23 - L);
-		} else if (L < 24) {
-			p->now16[a >> 16] |= 1U << (23 - L);
-		} else {
-			if (!nt || ti[nt - 1] != m24_idx(a)) {
-				ti[nt] = m24_idx(a);
-				tb[nt++] = 0;
-			}
-			tb[nt - 1] |= m24_bit(a, L);
-			p->now16[a >> 16] |= EW_M16_HAS_LONG;
-		}
+	for (i = 0; i < n || h < have.n;) {
+		if (h == have.n || (i < n && (rules[i] & ~I4_IDX_MASK) < have.v[h]))
+			p->all[p->n_all++] = rules[i++] & ~I4_IDX_MASK;
+		else
+			p->all[p->n_all++] = have.v[h++];
 	}
-	m24_of_rules(ti, nt, have.v, have.n, old);
-	for (size_t t = 0; t < nt; t++) {
-		if ((old[t] | tb[t]) != old[t]) {
-			p->wk[p->nw] = ti[t];
-			p->wv[p->nw++] = old[t] | tb[t];
-		}
-	}
+	m16_of_rules(p->all, p->n_all, p->now16);
+	memset(p->touched, 0, sizeof(p->touched));
+	for (i = 0; i < n; i++)
+		if (i4_len(rules[i]) >= 16)
+			touch16(p->touched, i4_addr(rules[i]));
 out:
 	free(have.v);
-	free(ti);
-	free(tb);
-	free(old);
 	return ret;
 }
 
@@ -1273,11 +1174,11 @@ static int plan4_apply(struct import_job *j, struct plan4 *p)
 	if (!p->n)
 		return 0;
 	ret = import4_rules(j, p->rules, p->n, p->isnew);
-	if (!ret)
-		ret = map_write(j->m->bl4_m24, p->wk, 4, p->wv, 8, p->nw);
-	if (!ret)
-		ret = m16_write_changed(j->m, p->was16, p->now16);
-	return ret;
+	if (ret)
+		return ret;
+	m24_sync(j->m, p->all, p->n_all, p->touched);
+	m16_sync(j->m, p->now16);
+	return 0;
 }
 
 /* IPv6 import rows: sorted by address, length, input index. */
@@ -1570,6 +1471,8 @@ int bl_import(struct ew_maps *m, const struct ew_bl_entry *e, size_t n,
 		else
 			n6++;
 	}
+	if (n4 && (ret = bl4_writable(m)))
+		return ret;
 	r4 = malloc((n4 ? n4 : 1) * sizeof(*r4));
 	r6 = malloc((n6 ? n6 : 1) * sizeof(*r6));
 	j.rc.size = RCACHE_SIZE;
@@ -1711,94 +1614,47 @@ static bool flush_match(const struct ew_block *b, int origin, bool expired_only,
 
 /*
  * Remove the marked IPv4 rules: summaries rebuilt from the rules that stay
- * and written first (m24 words, then m16), rules last. The m24 words
- * rebuilt are those holding any rule, kept or removed: a word that loses
- * its last rule is written as 0.
+ * and written first (m16, then m24), rules last. The m24 words rebuilt are
+ * those of the /16s holding any rule of length >= 16, kept or removed: a
+ * /24 that loses its last rule is written as 0.
  */
 static int flush4(struct ew_maps *m, struct kv4 *all, const uint8_t *gone, size_t n_gone)
 {
-	struct vec64 p24 = {};
-	__u32 *was16 = NULL, *now16 = NULL, *wi = NULL;
-	__u64 *wb = NULL, *old = NULL;
+	uint64_t *keep = NULL, *touched = NULL;
+	__u32 *now16 = NULL;
 	struct ew_bl4_key *dead = NULL;
-	size_t nw = 0, nu = 0;
+	size_t nk = 0;
 	int ret;
 
-	was16 = malloc(M16_N * 4);
-	now16 = calloc(M16_N, 4);
+	keep = malloc((all->n + 1) * sizeof(*keep));
+	touched = calloc(M16_N / 64, sizeof(*touched));
+	now16 = malloc(M16_N * sizeof(*now16));
 	dead = malloc(n_gone * sizeof(*dead));
-	if (!was16 || !now16 || !dead) {
+	if (!keep || !touched || !now16 || !dead) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	/* Long rules as (address >> 8) << 32 | bit in the lane, 0 for a removed one. */
 	for (size_t i = 0, d = 0; i < all->n; i++) {
 		__u32 a = ntohl(all->k[i].addr), L = all->k[i].prefixlen;
 
-		if (gone[i]) {
+		if (L >= 16)
+			touch16(touched, a);
+		if (gone[i])
 			dead[d++] = all->k[i];
-			if (L >= 24) {
-				ret = vec64_push(&p24, (uint64_t)(a >> 8) << 32);
-				if (ret)
-					goto out;
-			}
-			continue;
-		}
-		if (L < 16) {
-			for (__u32 s = a >> 16; s < (a >> 16) + (1U << (16 - L)); s++)
-				now16[s] |= 1U << (23 - L);
-		} else if (L < 24) {
-			now16[a >> 16] |= 1U << (23 - L);
-		} else {
-			now16[a >> 16] |= EW_M16_HAS_LONG;
-			ret = vec64_push(&p24, (uint64_t)(a >> 8) << 32 | 1U << (32 - L));
-			if (ret)
-				goto out;
-		}
+		else
+			keep[nk++] = i4_pack(a, L, 0);
 	}
-	ret = sort_u64(p24.v, p24.n);
+	ret = sort_u64(keep, nk);
 	if (ret)
 		goto out;
-	wi = malloc((p24.n + 1) * sizeof(*wi));
-	wb = malloc((p24.n + 1) * sizeof(*wb));
-	old = malloc((p24.n + 1) * sizeof(*old));
-	if (!wi || !wb || !old) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < p24.n; i++) {
-		__u32 k24 = p24.v[i] >> 32;
-
-		if (!nw || wi[nw - 1] != k24 >> 2) {
-			wi[nw] = k24 >> 2;
-			wb[nw++] = 0;
-		}
-		wb[nw - 1] |= (__u64)(__u32)p24.v[i] << ((k24 & 3) * EW_M24_LANE_BITS);
-	}
-	ret = m16_read(m, was16);
-	if (!ret)
-		ret = m24_read(m, wi, nw, old);
-	if (ret)
-		goto out;
-	/* Keep only the words that change, in place. */
-	for (size_t i = 0; i < nw; i++) {
-		if (wb[i] != old[i]) {
-			wi[nu] = wi[i];
-			wb[nu++] = wb[i];
-		}
-	}
-	ret = map_write(m->bl4_m24, wi, 4, wb, 8, nu);
-	if (!ret)
-		ret = m16_write_changed(m, was16, now16);
-	if (!ret)
-		ret = map_delete(m->bl4, dead, sizeof(*dead), n_gone);
+	m16_of_rules(keep, nk, now16);
+	m16_sync(m, now16);
+	m24_sync(m, keep, nk, touched);
+	ret = map_delete(m->bl4, dead, sizeof(*dead), n_gone);
 out:
-	free(p24.v);
-	free(was16);
+	free(keep);
+	free(touched);
 	free(now16);
-	free(wi);
-	free(wb);
-	free(old);
 	free(dead);
 	return ret;
 }
@@ -1975,6 +1831,8 @@ int bl_flush(struct ew_maps *m, int origin, bool expired_only, size_t *removed)
 		n4 += g4[i] = flush_match(&r4.v[i], origin, expired_only, now);
 	for (size_t i = 0; i < r6.n; i++)
 		n6 += g6[i] = flush_match(&r6.v[i], origin, expired_only, now);
+	if (n4 && (ret = bl4_writable(m)))
+		goto out;
 	if (n4)
 		ret = flush4(m, &r4, g4, n4);
 	if (!ret && n6)

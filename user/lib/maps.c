@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The pinned maps: opening them with an ABI check, the writers' lock,
- * removing the pins, and the per-reason counters.
+ * The pinned maps: opening them with an ABI check, the writers' lock and
+ * their mmap of the IPv4 summaries, removing the pins, and the per-reason
+ * counters.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,6 +72,8 @@ static void maps_reset(struct ew_maps *m, const char *pin_dir)
 	for (size_t i = 0; i < EW_NMAPS; i++)
 		*map_fd(m, i) = -1;
 	m->lock = -1;
+	m->bl4_m16_mm = NULL;
+	m->bl4_m24_mm = NULL;
 	m->pin_dir = pin_dir ? pin_dir : EW_PIN_DIR;
 }
 
@@ -77,6 +81,11 @@ void ew_maps_close(struct ew_maps *m)
 {
 	if (!m)
 		return;
+	if (m->bl4_m16_mm)
+		munmap(m->bl4_m16_mm, EW_BL4_M16_MMAP_SIZE);
+	if (m->bl4_m24_mm)
+		munmap(m->bl4_m24_mm, EW_BL4_M24_MMAP_SIZE);
+	m->bl4_m16_mm = m->bl4_m24_mm = NULL;
 	for (size_t i = 0; i < EW_NMAPS; i++) {
 		int *fd = map_fd(m, i);
 
@@ -96,6 +105,60 @@ static void fix_hint(char *buf, size_t len, const char *dir)
 		 "detach every interface (edgewardctl detach IFACE), rm -r %s, attach again "
 		 "(drops all blocks)",
 		 dir);
+}
+
+/*
+ * The IPv4 summaries, mapped for writing: blocklist.c stores into them
+ * directly (aligned stores, which the datapath reads whole). The kernel
+ * maps the array's pages at mmap time, so nothing faults later.
+ */
+static int summaries_map(struct ew_maps *m, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t fd_off, mm_off, size;
+		__u32 max_entries;
+	} tab[] = {
+		{ EW_MAP_BL4_M16, offsetof(struct ew_maps, bl4_m16),
+		  offsetof(struct ew_maps, bl4_m16_mm), EW_BL4_M16_MMAP_SIZE, EW_BL4_M16_N },
+		{ EW_MAP_BL4_M24, offsetof(struct ew_maps, bl4_m24),
+		  offsetof(struct ew_maps, bl4_m24_mm), EW_BL4_M24_MMAP_SIZE, EW_BL4_M24_WORDS },
+	};
+	char hint[PATH_MAX + 128];
+
+	fix_hint(hint, sizeof(hint), m->pin_dir);
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		int fd = *(int *)((char *)m + tab[i].fd_off);
+		struct bpf_map_info mi = {};
+		__u32 len = sizeof(mi);
+		void *p;
+
+		if (bpf_obj_get_info_by_fd(fd, &mi, &len) < 0) {
+			int e = errno;
+
+			snprintf(err, errlen, "ew_maps_open: %s/%s: %s", m->pin_dir, tab[i].name,
+				 strerror(e));
+			return -e;
+		}
+		/* The ABI version promises both; the mmap's size depends on them. */
+		if (mi.max_entries != tab[i].max_entries || !(mi.map_flags & BPF_F_MMAPABLE)) {
+			snprintf(err, errlen,
+				 "ew_maps_open: %s/%s (max %u flags %#x) is from an incompatible "
+				 "version: %s",
+				 m->pin_dir, tab[i].name, mi.max_entries, mi.map_flags, hint);
+			return -EPROTO;
+		}
+		p = mmap(NULL, tab[i].size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED) {
+			int e = errno;
+
+			snprintf(err, errlen, "ew_maps_open: mmap %s/%s: %s", m->pin_dir,
+				 tab[i].name, strerror(e));
+			return -e;
+		}
+		*(void **)((char *)m + tab[i].mm_off) = p;
+	}
+	return 0;
 }
 
 int ew_maps_open(struct ew_maps *m, const char *pin_dir, bool write, char *err, size_t errlen)
@@ -183,6 +246,11 @@ int ew_maps_open(struct ew_maps *m, const char *pin_dir, bool write, char *err, 
 				goto out;
 			}
 		}
+	}
+	if (write) {
+		ret = summaries_map(m, err, errlen);
+		if (ret)
+			goto out;
 	}
 	return 0;
 

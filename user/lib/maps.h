@@ -25,6 +25,12 @@ struct ew_maps {
 	int bl4, bl4_m16, bl4_m24, bl6, bl6_m32, bl6_short, reasons;
 	int policy, lpm4, lpm6, rl_state;
 	int lock;		/* flock'd pin directory, writers only; -1 otherwise */
+	/*
+	 * Writers only (NULL otherwise): ew_bl4_m16 and ew_bl4_m24 mmap'ed
+	 * read-write (EW_BL4_M16_MMAP_SIZE, EW_BL4_M24_MMAP_SIZE bytes), the way
+	 * blocklist.c writes the IPv4 summaries.
+	 */
+	void *bl4_m16_mm, *bl4_m24_mm;
 	const char *pin_dir;	/* EW_PIN_DIR unless overridden (tests) */
 };
 
