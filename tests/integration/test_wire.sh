@@ -125,6 +125,14 @@ check "hostile still dropped after upgrade" neg tcp_ok $HOSTILE $SRV4_HOSTILE 80
 total=$(ctl -j stats | python3 -c 'import json,sys; print(sum(c["packets"] for c in json.load(sys.stdin)["reasons"]))')
 check "counters are non-zero and consistent ($total packets)" test "${total:-0}" -gt 1000
 
+# --- jumbo frames: the multi-buffer program keeps native mode at a 9000-byte MTU ---
+in_cli ip link set "$CLI_IF" mtu 9000 && in_srv ip link set "$SRV_IF" mtu 9000
+check "MTU 9000 with the filter attached natively" bash -c "nsenter --net=/run/netns/$SRV ip -d link show $SRV_IF | grep -q 'mtu 9000.*xdp '"
+b=$(ctr blocklist)
+check "jumbo ping (8000-byte payload) passes" in_cli ping -c 2 -i 0.2 -s 8000 -W 1 -q $SRV4
+check "jumbo ping from the blocked host dropped" neg in_cli ping -c 2 -i 0.2 -s 8000 -W 1 -q -I $HOSTILE $SRV4_HOSTILE
+check "jumbo drops counted under blocklist" grew blocklist "$b" 2
+
 # --- detach: traffic flows unfiltered again ---
 check "detach" ctl detach "$SRV_IF"
 check "hostile passes after detach" tcp_ok $HOSTILE $SRV4_HOSTILE 80
