@@ -93,7 +93,7 @@ enum ew_origin {
 
 struct ew_block {
 	__u64 expires_ns;	/* CLOCK_BOOTTIME ns (bpf_ktime_get_boot_ns); 0 = never */
-	__u64 hits;		/* packets dropped by this rule, atomic add */
+	__u64 hits;		/* packets dropped by this rule (see ew_bl_hit) */
 	__u32 added_unix;	/* wall-clock seconds when added */
 	__u32 reason_id;	/* key into ew_bl_reasons; 0 = none */
 	__u8 origin;		/* enum ew_origin */
