@@ -14,10 +14,6 @@
  * headers (and shrink their linear part byte by byte) and check the reason
  * each region of the headers must give.
  *
- * A row whose .bug is set fails on a known datapath bug: it prints
- * "not ok ... # TODO known datapath bug: ..." and does not count as failed;
- * when such a row starts passing, it says so, to have its mark removed.
- *
  * Usage: test_datapath [NAME-SUBSTRING]   (root; exit 77 otherwise)
  */
 #include <arpa/inet.h>
@@ -182,7 +178,6 @@ struct row {
 	struct pkt_spec pkt;
 	int verdict;
 	int reason;
-	const char *bug;		/* known datapath bug: expected to fail, with the note */
 };
 
 #define PASS(r) .verdict = XDP_PASS, .reason = (r)
@@ -1217,7 +1212,7 @@ static int gen_edge_rows(struct row **out, size_t *n)
 struct runner {
 	struct tenv t;
 	const struct policy *live;
-	int passed, failed, xfail, xpass;
+	int passed, failed;
 };
 
 static int apply_policy(struct runner *R, const struct policy *p, char *err, size_t errlen)
@@ -1368,17 +1363,9 @@ static int run_row(struct runner *R, const struct row *row, char *msg, size_t ms
 
 static void report(struct runner *R, const struct row *row, int r, const char *msg)
 {
-	if (r == 0 && !row->bug) {
+	if (r == 0) {
 		R->passed++;
 		printf("ok - %s\n", row->name);
-	} else if (r == 0) {
-		R->xpass++;
-		R->passed++;
-		printf("ok - %s # known bug no longer seen, remove the mark: %s\n", row->name,
-		       row->bug);
-	} else if (row->bug && strncmp(msg, "setup", 5)) {
-		R->xfail++;
-		printf("not ok - %s: %s # TODO known datapath bug: %s\n", row->name, msg, row->bug);
 	} else {
 		R->failed++;
 		printf("not ok - %s: %s\n", row->name, msg);
@@ -1445,7 +1432,6 @@ struct region {
 	char name[64];
 	int lo, hi;		/* lengths lo..hi-1 */
 	int reason;
-	const char *bug;
 };
 
 static const char *ext_name(int type)
@@ -1466,27 +1452,26 @@ static int sweep_regions(const struct sweep *w, const struct pkt_layout *L, stru
 		    proto == IPPROTO_ICMPV6;
 	int lin = w->by_linear, hdr_end = L->pay;
 
-#define REGION(nm, a, b, r, bg)                                                     \
+#define REGION(nm, a, b, r)                                                         \
 	do {                                                                        \
 		if ((a) < (b)) {                                                    \
 			snprintf(rg[n].name, sizeof(rg[n].name), "%s", nm);         \
 			rg[n].lo = (a) < 14 && !lin ? 14 : (a) < 1 ? 1 : (a);       \
 			rg[n].hi = (b);                                             \
 			rg[n].reason = lin ? EW_R_NONLINEAR : (r);                  \
-			rg[n].bug = (bg);                                           \
 			if (rg[n].lo < rg[n].hi)                                    \
 				n++;                                                \
 		}                                                                   \
 	} while (0)
 
-	REGION("ethernet", 0, 14, EW_R_TRUNC_ETH, NULL);
-	REGION("vlan tags", 14, L->l3, EW_R_TRUNC_ETH, NULL);
+	REGION("ethernet", 0, 14, EW_R_TRUNC_ETH);
+	REGION("vlan tags", 14, L->l3, EW_R_TRUNC_ETH);
 	if (s->family != 6) {
-		REGION("ipv4 header", L->l3, L->l3 + 20, EW_R_TRUNC_IP4, NULL);
-		REGION("ipv4 options", L->l3 + 20, L->l4, EW_R_TRUNC_IP4, NULL);
+		REGION("ipv4 header", L->l3, L->l3 + 20, EW_R_TRUNC_IP4);
+		REGION("ipv4 options", L->l3 + 20, L->l4, EW_R_TRUNC_IP4);
 		ff = s->mf && !s->frag;
 	} else {
-		REGION("ipv6 header", L->l3, L->l3 + 40, EW_R_TRUNC_IP6, NULL);
+		REGION("ipv6 header", L->l3, L->l3 + 40, EW_R_TRUNC_IP6);
 		for (int i = 0; i < L->n_ext; i++) {
 			int a = L->ext[i], b = i + 1 < L->n_ext ? L->ext[i + 1] : L->l4;
 			int r = ff ? EW_R_FRAG_TINY : EW_R_TRUNC_IP6;
@@ -1494,16 +1479,16 @@ static int sweep_regions(const struct sweep *w, const struct pkt_layout *L, stru
 
 			snprintf(nm, sizeof(nm), "ext %d (%s), first 8 bytes", i,
 				 ext_name(s->ext[i].type));
-			REGION(nm, a, a + 8, r, NULL);
+			REGION(nm, a, a + 8, r);
 			snprintf(nm, sizeof(nm), "ext %d (%s), bytes 8..%d", i,
 				 ext_name(s->ext[i].type), b - a - 1);
-			REGION(nm, a + 8, b, r, NULL);
+			REGION(nm, a + 8, b, r);
 			if (s->ext[i].type == PKT_FRAG && s->ext[i].m && !s->ext[i].frag_off)
 				ff = 1;
 		}
 	}
 	if (ports)
-		REGION("l4 header", L->l4, L->pay, ff ? EW_R_FRAG_TINY : EW_R_TRUNC_L4, NULL);
+		REGION("l4 header", L->l4, L->pay, ff ? EW_R_FRAG_TINY : EW_R_TRUNC_L4);
 	else
 		hdr_end = L->l4;
 	/* Complete headers: the whole frame's reason, at the first length that has them all. */
@@ -1512,7 +1497,6 @@ static int sweep_regions(const struct sweep *w, const struct pkt_layout *L, stru
 		rg[n].lo = hdr_end > 14 || lin ? hdr_end : 14;
 		rg[n].hi = lin ? L->len : hdr_end + 1;
 		rg[n].reason = w->reason;
-		rg[n].bug = NULL;
 		n++;
 	}
 #undef REGION
@@ -1542,7 +1526,7 @@ static void run_sweep(struct runner *R, const struct sweep *w)
 	}
 	n = sweep_regions(w, &L, rg);
 	for (int k = 0; k < n; k++) {
-		struct row fake = { .bug = rg[k].bug };
+		struct row fake = { 0 };
 		int fail = 0;
 
 		snprintf(name, sizeof(name), "sweep %.100s: %s %.63s (%d..%d) -> %.40s", w->name,
@@ -1637,10 +1621,6 @@ int main(int argc, char **argv)
 	}
 
 	tenv_close(&R.t);
-	if (R.xfail)
-		printf("# %d row(s) fail on known datapath bugs (marked TODO above)\n", R.xfail);
-	if (R.xpass)
-		printf("# %d row(s) marked as known bugs passed: remove their marks\n", R.xpass);
 	printf("%d passed, %d failed\n", R.passed, R.failed);
 	for (size_t i = 0; i < n_gen; i++) {
 		free((char *)gen[i].name);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "sort.h"
 
 /* Reason text: at most 63 bytes of UTF-8 without control characters. */
 static int check_reason(const char *s, char *out)
@@ -452,48 +453,14 @@ static void cidr_of_key4(uint64_t k, struct ew_cidr *c)
 }
 
 /* Sort the 40-bit keys (LSD radix, 16 bits a pass) and drop duplicates from *n. */
+/* Sort the packed IPv4 keys (40 bits: length and address) and drop duplicates. */
 static int key4_uniq(uint64_t *a, size_t *n)
 {
-	uint64_t *tmp, *src = a, *dst, *t;
-	size_t *cnt, o = 0;
+	int ret = ew_sort_u64(a, *n, 40);
 
-	if (*n < 2)
-		return 0;
-	tmp = malloc(*n * sizeof(*tmp));
-	cnt = malloc(65536 * sizeof(*cnt));
-	if (!tmp || !cnt) {
-		free(tmp);
-		free(cnt);
-		return -ENOMEM;
-	}
-	dst = tmp;
-	for (int shift = 0; shift < 40; shift += 16) {
-		size_t sum = 0;
-
-		memset(cnt, 0, 65536 * sizeof(*cnt));
-		for (size_t i = 0; i < *n; i++)
-			cnt[(src[i] >> shift) & 0xffff]++;
-		for (size_t d = 0; d < 65536; d++) {
-			size_t c = cnt[d];
-
-			cnt[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < *n; i++)
-			dst[cnt[(src[i] >> shift) & 0xffff]++] = src[i];
-		t = src;
-		src = dst;
-		dst = t;
-	}
-	if (src != a)
-		memcpy(a, src, *n * sizeof(*a));
-	free(tmp);
-	free(cnt);
-	for (size_t i = 1; i < *n; i++)
-		if (a[i] != a[o])
-			a[++o] = a[i];
-	*n = o + 1;
-	return 0;
+	if (!ret)
+		*n = ew_uniq_u64(a, *n);
+	return ret;
 }
 
 /* Trim a line to its one word: comments after '#' or ';', surrounding white space. */

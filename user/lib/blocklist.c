@@ -27,6 +27,7 @@
 #include <bpf/libbpf.h>
 
 #include "maps.h"
+#include "sort.h"
 
 #define M16_N		EW_BL4_M16_N
 #define M24_PER16	128	/* m24 words per /16: 256 /24s, two a word */
@@ -278,50 +279,6 @@ static int map_delete(int fd, const void *keys, size_t ksz, size_t n)
 			    errno != ENOENT)
 				return -errno;
 	}
-	return 0;
-}
-
-/* LSD radix sort, 16 bits a pass; passes where every key has the same digit are skipped. */
-static int sort_u64(uint64_t *a, size_t n)
-{
-	uint64_t *tmp, *src = a, *dst;
-	size_t *cnt;
-
-	if (n < 2)
-		return 0;
-	tmp = malloc(n * sizeof(*tmp));
-	cnt = malloc(65536 * sizeof(*cnt));
-	if (!tmp || !cnt) {
-		free(tmp);
-		free(cnt);
-		return -ENOMEM;
-	}
-	dst = tmp;
-	for (int shift = 0; shift < 64; shift += 16) {
-		size_t sum = 0;
-
-		memset(cnt, 0, 65536 * sizeof(*cnt));
-		for (size_t i = 0; i < n; i++)
-			cnt[(src[i] >> shift) & 0xffff]++;
-		if (cnt[(src[0] >> shift) & 0xffff] == n)
-			continue;
-		for (size_t d = 0; d < 65536; d++) {
-			size_t c = cnt[d];
-
-			cnt[d] = sum;
-			sum += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			dst[cnt[(src[i] >> shift) & 0xffff]++] = src[i];
-		uint64_t *t = src;
-
-		src = dst;
-		dst = t;
-	}
-	if (src != a)
-		memcpy(a, src, n * sizeof(*a));
-	free(tmp);
-	free(cnt);
 	return 0;
 }
 
@@ -1130,7 +1087,7 @@ static int plan4_build(struct ew_maps *m, struct plan4 *p)
 		       &have);
 	if (ret)
 		goto out;
-	ret = sort_u64(have.v, have.n);
+	ret = ew_sort_u64(have.v, have.n, 64);
 	if (ret)
 		goto out;
 	p->isnew = malloc(n + 1);
@@ -1494,7 +1451,7 @@ int bl_import(struct ew_maps *m, const struct ew_bl_entry *e, size_t n,
 		}
 	}
 	/* Sort, then keep the last of equal (address, length): a later entry wins. */
-	ret = sort_u64(r4, n4);
+	ret = ew_sort_u64(r4, n4, 64);
 	if (ret)
 		goto out;
 	for (size_t i = 0; i < n4; i++) {
@@ -1549,59 +1506,44 @@ struct kv6 {
 	size_t n, cap;
 };
 
-static int kv4_cb(const void *keys, const void *vals, size_t n, void *ctx)
+/* Grow parallel key and value arrays to hold `need` entries. */
+static int kv_reserve(void **k, void **v, size_t *cap, size_t need, size_t ksz, size_t vsz)
 {
-	struct kv4 *x = ctx;
+	size_t c = *cap ? *cap : 4096;
+	void *nk, *nv;
 
-	if (x->n + n > x->cap) {
-		size_t cap = x->cap ? x->cap : 4096;
-
-		while (cap < x->n + n)
-			cap *= 2;
-		void *nk = realloc(x->k, cap * sizeof(*x->k));
-
-		if (!nk)
-			return -ENOMEM;
-		x->k = nk;
-		void *nv = realloc(x->v, cap * sizeof(*x->v));
-
-		if (!nv)
-			return -ENOMEM;
-		x->v = nv;
-		x->cap = cap;
-	}
-	memcpy(x->k + x->n, keys, n * sizeof(*x->k));
-	memcpy(x->v + x->n, vals, n * sizeof(*x->v));
-	x->n += n;
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	nk = realloc(*k, c * ksz);
+	if (!nk)
+		return -ENOMEM;
+	*k = nk;
+	nv = realloc(*v, c * vsz);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
 	return 0;
 }
 
-static int kv6_cb(const void *keys, const void *vals, size_t n, void *ctx)
-{
-	struct kv6 *x = ctx;
-
-	if (x->n + n > x->cap) {
-		size_t cap = x->cap ? x->cap : 4096;
-
-		while (cap < x->n + n)
-			cap *= 2;
-		void *nk = realloc(x->k, cap * sizeof(*x->k));
-
-		if (!nk)
-			return -ENOMEM;
-		x->k = nk;
-		void *nv = realloc(x->v, cap * sizeof(*x->v));
-
-		if (!nv)
-			return -ENOMEM;
-		x->v = nv;
-		x->cap = cap;
+/* map_dump callbacks collecting every rule of one family. */
+#define KV_COLLECT(name, type)                                                              \
+	static int name(const void *keys, const void *vals, size_t n, void *ctx)            \
+	{                                                                                    \
+		type *x = ctx;                                                               \
+                                                                                             \
+		if (kv_reserve((void **)&x->k, (void **)&x->v, &x->cap, x->n + n,           \
+			       sizeof(*x->k), sizeof(*x->v)))                                \
+			return -ENOMEM;                                                      \
+		memcpy(x->k + x->n, keys, n * sizeof(*x->k));                                \
+		memcpy(x->v + x->n, vals, n * sizeof(*x->v));                                \
+		x->n += n;                                                                   \
+		return 0;                                                                    \
 	}
-	memcpy(x->k + x->n, keys, n * sizeof(*x->k));
-	memcpy(x->v + x->n, vals, n * sizeof(*x->v));
-	x->n += n;
-	return 0;
-}
+KV_COLLECT(kv4_cb, struct kv4)
+KV_COLLECT(kv6_cb, struct kv6)
 
 static bool flush_match(const struct ew_block *b, int origin, bool expired_only, __u64 now)
 {
@@ -1644,7 +1586,7 @@ static int flush4(struct ew_maps *m, struct kv4 *all, const uint8_t *gone, size_
 		else
 			keep[nk++] = i4_pack(a, L, 0);
 	}
-	ret = sort_u64(keep, nk);
+	ret = ew_sort_u64(keep, nk, 64);
 	if (ret)
 		goto out;
 	m16_of_rules(keep, nk, now16);
