@@ -151,8 +151,17 @@ static __always_inline const struct ew_port *ew_port_of(const struct ew_pkt *p,
 static __always_inline int ew_acl_denies(const struct ew_pkt *p, const struct ew_policy *pol,
 					 const struct ew_port *port)
 {
+	const struct ew_acl *a;
+
 	if (!port || !port->acl_id)
 		return 0;
+	a = &pol->acl[port->acl_id & (EW_ACL_MAX - 1)];
+	if (p->family == 4 && (a->flags & EW_ACL_V4_INLINE)) {
+		for (int i = 0; i < EW_ACL_INLINE && i < a->n_inline4; i++)
+			if ((p->saddr[0] & a->mask4[i]) == a->net4[i])
+				return 0;
+		return 1;
+	}
 	return !ew_in_set(p, pol, port->acl_id);
 }
 

@@ -16,7 +16,7 @@
  * policy. 4: ew_bl4_m16 holds lengths 0..15 only, ew_bl4_m24 lengths 16..32
  * in two 32-bit lanes a word (64 MiB), both BPF_F_MMAPABLE.
  */
-#define EW_ABI_VERSION 4
+#define EW_ABI_VERSION 5
 
 #define EW_PIN_DIR	"/sys/fs/bpf/edgeward"
 #define EW_PROG_PIN	EW_PIN_DIR "/ew_xdp"

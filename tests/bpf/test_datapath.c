@@ -60,6 +60,19 @@ static const struct policy P_ALLOW = {
 		"    from: [192.168.0.0/16]\n",
 };
 
+/* An ACL with more IPv4 sources than fit inline (EW_ACL_INLINE): the LPM trie decides. */
+static const struct policy P_ACL_BIG = {
+	.name = "acl-big",
+	.yaml = "version: 1\n"
+		"default: { tcp: deny }\n"
+		"acl:\n"
+		"  - port: 22/tcp\n"
+		"    from: [10.0.0.0/24, 10.0.1.0/24, 10.0.2.0/24, 10.0.3.0/24, 10.0.4.0/24,\n"
+		"           10.0.5.0/24, 10.0.6.0/24, 10.0.7.0/24, 10.0.8.0/24, 2001:db8::/32]\n"
+		"  - port: 23/tcp\n"
+		"    from: [2001:db8::/32]\n",
+};
+
 /* Allowlist entries shorter than the hint granularity (/16 for IPv4, /32 for IPv6). */
 static const struct policy P_ALLOW_WIDE = {
 	.name = "allowlist-wide",
@@ -813,6 +826,19 @@ static const struct row rows[] = {
 	  .pkt = { .family = 6, .src = "::ffff:198.51.100.7" }, DROP(EW_R_V4MAPPED) },
 	{ "allow: allowlisted source, 3 vlan tags", &P_ALLOW,
 	  .pkt = { .src = "198.51.100.7", .vlans = 3 }, DROP(EW_R_VLAN_DEPTH) },
+
+	{ "acl: 9 IPv4 sources (trie), the 9th passes", &P_ACL_BIG,
+	  .pkt = { .src = "10.0.8.200", .dport = 22 }, PASS(EW_R_PASS) },
+	{ "acl: 9 IPv4 sources (trie), the 1st passes", &P_ACL_BIG,
+	  .pkt = { .src = "10.0.0.1", .dport = 22 }, PASS(EW_R_PASS) },
+	{ "acl: 9 IPv4 sources (trie), the next /24 is denied", &P_ACL_BIG,
+	  .pkt = { .src = "10.0.9.1", .dport = 22 }, DROP(EW_R_ACL) },
+	{ "acl: 9 IPv4 sources, an IPv6 source of the ACL passes", &P_ACL_BIG,
+	  .pkt = { .family = 6, .src = "2001:db8::7", .dport = 22 }, PASS(EW_R_PASS) },
+	{ "acl: an IPv6-only ACL denies every IPv4 source", &P_ACL_BIG,
+	  .pkt = { .src = "10.0.0.1", .dport = 23 }, DROP(EW_R_ACL) },
+	{ "acl: an IPv6-only ACL passes its IPv6 source", &P_ACL_BIG,
+	  .pkt = { .family = 6, .src = "2001:db8::7", .dport = 23 }, PASS(EW_R_PASS) },
 
 	/* ---- service ACLs (the guide: 22 from 10/8, 172.16/12, 192.168/16; 5432 from 10.0/16) ---- */
 	{ "acl: 10.1.2.3 -> 22", &P_GUIDE, .pkt = { .src = "10.1.2.3", .dport = 22 },

@@ -951,6 +951,11 @@ static void test_policy(void)
 		EQ(rd.pol->gen, 2, "read: gen");
 		EQ(rd.pol->n_allow, 1, "read: n_allow");
 		EQ(rd.pol->acl[1].n_cidrs, 3, "read: acl[1].n_cidrs");
+		EQ(rd.pol->acl[1].flags, EW_ACL_V4_INLINE, "read: acl[1] IPv4 sources inline");
+		EQ(rd.pol->acl[1].n_inline4, 2, "read: acl[1] 2 inline IPv4 sources");
+		EQ(rd.pol->acl[1].net4[0], htonl(0x0a000000), "read: acl[1] inline 10.0.0.0");
+		EQ(rd.pol->acl[1].mask4[0], htonl(0xff000000), "read: acl[1] inline /8 mask");
+		EQ(rd.pol->acl[1].mask4[1], htonl(0xffffff00), "read: acl[1] inline /24 mask");
 		EQ(rd.pol->ev_max_per_s, 50, "read: ev_max_per_s");
 		EQ(rd.pol->tcp[22].acl_id, 1, "read: tcp[22].acl_id");
 		ok(rd.pol->applied_unix > 0, "read: applied_unix set");

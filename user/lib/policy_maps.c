@@ -6,6 +6,7 @@
  * packets: new generation's entries first, one swap of the slot, then the
  * other generations' entries go.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,25 @@ static void allow_hint(struct ew_policy *pol, const struct ew_cidr *c)
 	} else {
 		hint_bit(pol->allow6_32, ew_allow6_bucket(top));
 	}
+}
+
+/* Count an ACL source, and keep the first EW_ACL_INLINE IPv4 ones inline. */
+static void acl_count(struct ew_acl *a, const struct ew_cidr *c)
+{
+	uint32_t net, mask;
+
+	if (a->n_cidrs < 0xffff)
+		a->n_cidrs++;
+	if (c->family != 4)
+		return;
+	if (a->n_inline4 == EW_ACL_INLINE) {
+		a->flags &= ~EW_ACL_V4_INLINE;	/* more than fit: the LPM trie decides */
+		return;
+	}
+	memcpy(&net, c->addr, 4);
+	mask = c->plen ? htonl(~0U << (32 - c->plen)) : 0;
+	a->net4[a->n_inline4] = net & mask;
+	a->mask4[a->n_inline4++] = mask;
 }
 
 static int set_push(struct ew_compiled *out, size_t *cap, const struct ew_set_entry *se)
@@ -325,8 +345,11 @@ int pol_commit(struct ew_maps *m, struct ew_compiled *c, char *err, size_t errle
 	pol->n_allow = 0;
 	memset(pol->allow4_16, 0, sizeof(pol->allow4_16));
 	memset(pol->allow6_32, 0, sizeof(pol->allow6_32));
-	for (int i = 0; i < EW_ACL_MAX; i++)
+	for (int i = 0; i < EW_ACL_MAX; i++) {
 		pol->acl[i].n_cidrs = 0;
+		pol->acl[i].n_inline4 = 0;
+		pol->acl[i].flags = EW_ACL_V4_INLINE;
+	}
 	for (size_t i = 0; i < c->n_sets; i++) {
 		const struct ew_set_entry *se = &c->sets[i];
 		__u8 one = 1;
@@ -335,8 +358,8 @@ int pol_commit(struct ew_maps *m, struct ew_compiled *c, char *err, size_t errle
 			pol->n_allow++;
 			allow_hint(pol, &se->cidr);
 		}
-		else if (pol->acl[se->set_id].n_cidrs < 0xffff)
-			pol->acl[se->set_id].n_cidrs++;
+		else
+			acl_count(&pol->acl[se->set_id], &se->cidr);
 		if (se->cidr.family == 4) {
 			struct ew_lpm4_key k;
 
