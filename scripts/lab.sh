@@ -61,13 +61,15 @@ lab_up() {
 	# Native XDP on veth receives what the peer sends when the peer has GRO on or its own XDP.
 	in_cli ethtool -K "$CLI_IF" gro on >/dev/null 2>&1
 	in_srv ethtool -K "$SRV_IF" gro on >/dev/null 2>&1
+	# nsenter execs socat, so $! is the listener itself (a backgrounded shell
+	# function would record a subshell, and killing it would orphan socat).
 	for p in $LAB_TCP_PORTS; do
-		in_srv socat TCP6-LISTEN:"$p",ipv6only=0,reuseaddr,fork SYSTEM:'echo edgeward-lab' \
-			>/dev/null 2>&1 &
+		nsenter --net=/run/netns/"$SRV" socat TCP6-LISTEN:"$p",ipv6only=0,reuseaddr,fork \
+			SYSTEM:'echo edgeward-lab' >/dev/null 2>&1 &
 		echo $! >>"$LAB_DIR/pids"
 	done
-	in_srv socat -u UDP6-RECV:5353,ipv6only=0 OPEN:"$LAB_DIR/udp.log",creat,append \
-		>/dev/null 2>&1 &
+	nsenter --net=/run/netns/"$SRV" socat -u UDP6-RECV:5353,ipv6only=0 \
+		OPEN:"$LAB_DIR/udp.log",creat,append >/dev/null 2>&1 &
 	echo $! >>"$LAB_DIR/pids"
 	# Wait for the listeners and the first neighbour resolution.
 	for _ in $(seq 50); do
