@@ -282,6 +282,28 @@ static int map_delete(int fd, const void *keys, size_t ksz, size_t n)
 	return 0;
 }
 
+/*
+ * Make room for `need` elements of `elem` bytes in the array *v of capacity
+ * *cap, doubling from 1024. The new capacity depends only on the old one and
+ * need, so parallel arrays sharing a capacity grow alike.
+ */
+static int grow(void **v, size_t *cap, size_t need, size_t elem)
+{
+	size_t c = *cap ? *cap : 1024;
+	void *nv;
+
+	if (need <= *cap)
+		return 0;
+	while (c < need)
+		c *= 2;
+	nv = realloc(*v, c * elem);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = c;
+	return 0;
+}
+
 /* A growable array of u64. */
 struct vec64 {
 	uint64_t *v;
@@ -290,15 +312,8 @@ struct vec64 {
 
 static int vec64_push(struct vec64 *x, uint64_t val)
 {
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? x->cap * 2 : 4096;
-		uint64_t *nv = realloc(x->v, cap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		x->v = nv;
-		x->cap = cap;
-	}
+	if (grow((void **)&x->v, &x->cap, x->n + 1, sizeof(*x->v)))
+		return -ENOMEM;
 	x->v[x->n++] = val;
 	return 0;
 }
@@ -372,16 +387,9 @@ static int reason_fill(const void *keys, const void *vals, size_t n, void *ctx)
 	const struct ew_reason_text *v = vals;
 	struct reason_tab *t = ctx;
 
+	if (grow((void **)&t->rows, &t->cap, t->n + n, sizeof(*t->rows)))
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (t->n == t->cap) {
-			size_t cap = t->cap ? t->cap * 2 : 64;
-			struct reason_row *nr = realloc(t->rows, cap * sizeof(*nr));
-
-			if (!nr)
-				return -ENOMEM;
-			t->rows = nr;
-			t->cap = cap;
-		}
 		t->rows[t->n].id = k[i];
 		memcpy(t->rows[t->n].text, v[i].text, EW_REASON_TEXT_LEN);
 		t->rows[t->n].text[EW_REASON_TEXT_LEN - 1] = '\0';
@@ -1175,16 +1183,9 @@ static int exist6_cb(const void *keys, const void *vals, size_t n, void *ctx)
 	struct vec_i6 *x = ctx;
 
 	(void)vals;
+	if (grow((void **)&x->v, &x->cap, x->n + n, sizeof(*x->v)))
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (x->n == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 1024;
-			struct i6 *nv = realloc(x->v, cap * sizeof(*nv));
-
-			if (!nv)
-				return -ENOMEM;
-			x->v = nv;
-			x->cap = cap;
-		}
 		memcpy(x->v[x->n].addr, k[i].addr, 16);
 		x->v[x->n].len = k[i].prefixlen;
 		x->v[x->n].idx = 0;
@@ -1209,16 +1210,9 @@ static int m32_cb(const void *keys, const void *vals, size_t n, void *ctx)
 	const struct ew_bl6_mask *v = vals;
 	struct vec_m32 *x = ctx;
 
+	if (grow((void **)&x->v, &x->cap, x->n + n, sizeof(*x->v)))
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		if (x->n == x->cap) {
-			size_t cap = x->cap ? x->cap * 2 : 1024;
-			struct m32_row *nv = realloc(x->v, cap * sizeof(*nv));
-
-			if (!nv)
-				return -ENOMEM;
-			x->v = nv;
-			x->cap = cap;
-		}
 		x->v[x->n].key = k[i];
 		x->v[x->n].mask = v[i];
 		x->n++;
@@ -1509,23 +1503,11 @@ struct kv6 {
 /* Grow parallel key and value arrays to hold `need` entries. */
 static int kv_reserve(void **k, void **v, size_t *cap, size_t need, size_t ksz, size_t vsz)
 {
-	size_t c = *cap ? *cap : 4096;
-	void *nk, *nv;
+	size_t kcap = *cap;
 
-	if (need <= *cap)
-		return 0;
-	while (c < need)
-		c *= 2;
-	nk = realloc(*k, c * ksz);
-	if (!nk)
+	if (grow(k, &kcap, need, ksz))
 		return -ENOMEM;
-	*k = nk;
-	nv = realloc(*v, c * vsz);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = c;
-	return 0;
+	return grow(v, cap, need, vsz);
 }
 
 /* map_dump callbacks collecting every rule of one family. */

@@ -401,45 +401,54 @@ int ew_map_fill(struct ew_maps *m, struct ew_fill *f)
 
 /* ---- counters ---- */
 
+/*
+ * A zeroed buffer for one per-CPU counter value: one 8-byte-aligned slot per
+ * possible CPU. Returns NULL with *err set.
+ */
+static struct ew_counter *percpu_buf(int *ncpu, int *err)
+{
+	struct ew_counter *pc;
+
+	*ncpu = libbpf_num_possible_cpus();
+	if (*ncpu <= 0) {
+		*err = *ncpu < 0 ? *ncpu : -EINVAL;
+		return NULL;
+	}
+	pc = calloc(*ncpu, sizeof(*pc));
+	if (!pc)
+		*err = -ENOMEM;
+	return pc;
+}
+
 int stats_read(struct ew_maps *m, struct ew_counter out[EW_R_MAX])
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct ew_counter *pc;
-	int ret = 0;
+	int ncpu, ret = 0;
+	struct ew_counter *pc = percpu_buf(&ncpu, &ret);
 
-	if (ncpu <= 0)
-		return ncpu < 0 ? ncpu : -EINVAL;
-	/* Per-CPU values come as one 8-byte-aligned slot per possible CPU. */
-	pc = calloc(ncpu, sizeof(*pc));
 	if (!pc)
-		return -ENOMEM;
+		return ret;
 	memset(out, 0, sizeof(*out) * EW_R_MAX);
 	for (__u32 k = 0; k < EW_R_MAX; k++) {
 		if (bpf_map_lookup_elem(m->stats, &k, pc) < 0) {
 			ret = -errno;
-			goto out;
+			break;
 		}
 		for (int c = 0; c < ncpu; c++) {
 			out[k].packets += pc[c].packets;
 			out[k].bytes += pc[c].bytes;
 		}
 	}
-out:
 	free(pc);
 	return ret;
 }
 
 int stats_reset(struct ew_maps *m)
 {
-	int ncpu = libbpf_num_possible_cpus();
-	struct ew_counter *pc;
-	int ret = 0;
+	int ncpu, ret = 0;
+	struct ew_counter *pc = percpu_buf(&ncpu, &ret);
 
-	if (ncpu <= 0)
-		return ncpu < 0 ? ncpu : -EINVAL;
-	pc = calloc(ncpu, sizeof(*pc));
 	if (!pc)
-		return -ENOMEM;
+		return ret;
 	/* Not atomic with the datapath: packets counted during the reset may be lost. */
 	for (__u32 k = 0; k < EW_R_MAX; k++) {
 		if (bpf_map_update_elem(m->stats, &k, pc, BPF_ANY) < 0) {
