@@ -19,18 +19,28 @@ endif
 WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
 CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -I$(B)
-PKGS	:= libbpf jansson yaml-0.1
-LDLIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lyaml) -lelf -lz -lm
+PKGS	:= libbpf jansson yaml-0.1 libcrypto
+LDLIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -ljansson -lyaml -lcrypto) -lelf -lz -lm
+# The daemon's extra libraries (TLS API, tokens, password hashing, HTTP parsing, database).
+DPKGS	:= openssl libjwt libevent libevent_openssl libargon2 libpq libcurl
+DLIBS	:= $(shell pkg-config --libs $(DPKGS) 2>/dev/null || \
+	   echo -lssl -lcrypto -ljwt -levent -levent_openssl -largon2 -lpq -lcurl) -lhttp_parser
 BPF_CFLAGS := -O2 -g -target bpf $(WARN) -Wno-unused-function -I$(ARCH_INC) -Iinclude -Ibpf -mcpu=v3
 
 BPF_SRC	:= $(wildcard bpf/*.bpf.c)
 BPF_OBJ	:= $(patsubst bpf/%.bpf.c,$(B)/%.bpf.o,$(BPF_SRC))
 SKELS	:= $(patsubst bpf/%.bpf.c,$(B)/%.skel.h,$(BPF_SRC))
-HDRS	:= $(wildcard include/edgeward/*.h bpf/lib/*.h user/lib/*.h user/edgewardctl/*.h)
+HDRS	:= $(wildcard include/edgeward/*.h bpf/lib/*.h user/lib/*.h user/edgewardctl/*.h \
+	     user/edgewardd/*.h)
 
 LIB_SRC	:= $(wildcard user/lib/*.c)
 LIB_OBJ	:= $(patsubst user/lib/%.c,$(B)/lib/%.o,$(LIB_SRC))
 LIB	:= $(B)/libedgeward.a
+
+# The daemon's modules form a library too, so unit tests link the real code.
+D_SRC	:= $(filter-out user/edgewardd/main.c,$(wildcard user/edgewardd/*.c))
+D_OBJ	:= $(patsubst user/edgewardd/%.c,$(B)/obj/edgewardd/%.o,$(D_SRC))
+DLIB	:= $(B)/libedgewardd.a
 
 CTL_SRC	:= $(wildcard user/edgewardctl/*.c)
 CTL_OBJ	:= $(patsubst user/edgewardctl/%.c,$(B)/obj/edgewardctl/%.o,$(CTL_SRC))
@@ -48,7 +58,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(B)/bench/%,$(BENCH_SRC))
 .PHONY: all deps test test-unit demo bench clean install format
 .DELETE_ON_ERROR:
 
-all: $(BPF_OBJ) $(SKELS) $(B)/edgewardctl
+all: $(BPF_OBJ) $(SKELS) $(B)/edgewardctl $(B)/edgewardd
 
 deps:
 	$(Q)./scripts/install-deps.sh
@@ -75,11 +85,23 @@ $(B)/obj/edgewardctl/%.o: user/edgewardctl/%.c $(HDRS) $(SKELS) | $(B)
 
 $(B)/edgewardctl: $(CTL_OBJ) $(LIB)
 	$(call msg,LD,$@)
-	$(Q)$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) $(LIB) $(LDLIBS)
+	$(Q)$(CC) $(CFLAGS) -o $@ $(CTL_OBJ) $(LIB) $(LDLIBS) $(DLIBS)
 
-$(B)/tests/unit/%: tests/unit/%.c $(LIB) $(HDRS)
+$(B)/obj/edgewardd/%.o: user/edgewardd/%.c $(HDRS) $(SKELS) | $(B)
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS) -lcmocka
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/edgewardd -c $< -o $@
+
+$(DLIB): $(D_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/edgewardd: $(B)/obj/edgewardd/main.o $(DLIB) $(LIB)
+	$(call msg,LD,$@)
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(DLIB) $(LIB) $(LDLIBS) $(DLIBS)
+
+$(B)/tests/unit/%: tests/unit/%.c $(DLIB) $(LIB) $(HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/edgewardd -o $@ $< $(DLIB) $(LIB) $(LDLIBS) $(DLIBS) -lcmocka
 
 $(B)/tests/bpf/%: tests/bpf/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS) $(wildcard tests/bpf/lib/*.h)
 	$(call msg,CC,$@)

@@ -8,7 +8,10 @@ PKGS="make gcc clang llvm pkg-config libc6-dev linux-libc-dev
 libbpf-dev bpftool libelf-dev zlib1g-dev
 libyaml-dev libjansson-dev libcmocka-dev
 iproute2 ethtool iputils-ping netcat-openbsd procps util-linux kmod
-xdp-tools ipset iptables nftables hping3 socat python3"
+xdp-tools ipset iptables nftables hping3 socat python3
+libssl-dev openssl libjwt-dev libevent-dev libargon2-dev libhttp-parser-dev
+libpq-dev libcurl4-openssl-dev curl ca-certificates
+oathtool sslscan python3-jwt"
 
 missing=""
 for p in $PKGS; do
