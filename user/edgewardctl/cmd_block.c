@@ -297,14 +297,14 @@ out:
 
 static int row_cmp(const void *a, const void *b)
 {
-	return ctl_cidr_cmp(&((const struct ctl_bl_row *)a)->cidr,
-			    &((const struct ctl_bl_row *)b)->cidr);
+	return ctl_cidr_cmp(&((const struct ew_bl_row *)a)->cidr,
+			    &((const struct ew_bl_row *)b)->cidr);
 }
 
 static int cmd_block_list(int argc, char **argv)
 {
 	char buf[EW_CIDR_STRLEN], exp[40], added[48], hits[24];
-	struct ctl_bl_row *rows = NULL;
+	struct ew_bl_row *rows = NULL;
 	struct ew_maps m;
 	bool expired_only = false;
 	int r, origin = -1;
@@ -317,7 +317,7 @@ static int cmd_block_list(int argc, char **argv)
 	if (ctl_maps_open(&m, false))
 		return CTL_ERR;
 	now = ew_boot_ns();
-	r = ctl_bl_collect(&m, origin, expired_only, now, &rows, &n);
+	r = bl_collect(&m, origin, expired_only, now, &rows, &n);
 	ew_maps_close(&m);
 	if (r) {
 		free(rows);
@@ -338,7 +338,7 @@ static int cmd_block_list(int argc, char **argv)
 		added[0] = '\0';
 		printf("{\"count\":%zu,\"blocks\":[", n);
 		for (i = 0; i < n; i++) {
-			struct ctl_bl_row *w = &rows[i];
+			struct ew_bl_row *w = &rows[i];
 			bool expired = w->b.expires_ns && w->b.expires_ns <= now;
 			char in_s[24];
 
@@ -377,7 +377,7 @@ static int cmd_block_list(int argc, char **argv)
 
 		tbl_init(&t, 6, 1U << 3, "CIDR", "ORIGIN", "EXPIRES", "HITS", "ADDED", "REASON");
 		for (i = 0; i < n; i++) {
-			struct ctl_bl_row *w = &rows[i];
+			struct ew_bl_row *w = &rows[i];
 			char q[EW_QUOTE_LEN];
 
 			ew_cidr_format(&w->cidr, buf, sizeof(buf));

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "apply.h"
 #include "ctl.h"
 
 /*
@@ -335,49 +336,6 @@ const char help_apply[] =
 	"  edgewardctl apply --dry-run examples/edgeward.yaml && edgewardctl apply "
 	"examples/edgeward.yaml\n";
 
-static int entry_cmp(const void *a, const void *b)
-{
-	return ctl_cidr_cmp(&((const struct ew_bl_entry *)a)->cidr,
-			    &((const struct ew_bl_entry *)b)->cidr);
-}
-
-/* A rule as it is now, to put back on rollback. old[] is calloc'd. */
-static void keep_old(struct ew_bl_entry *e, const struct ew_cidr *c, const struct ew_block *b,
-		     const char *reason)
-{
-	e->cidr = *c;
-	e->expires_ns = b->expires_ns;
-	e->origin = b->origin;
-	snprintf(e->reason, sizeof(e->reason), "%s", reason);
-}
-
-/* Undo block changes: delete what was new, put back what was replaced or removed. */
-static void rollback(struct ew_maps *m, const struct ew_bl_entry *added, size_t n_added,
-		     const bool *was_new, const struct ew_bl_entry *old, size_t n_old_done)
-{
-	char buf[EW_CIDR_STRLEN];
-	size_t i, fails = 0;
-
-	for (i = 0; i < n_added; i++) {
-		int r = was_new[i] ? bl_del(m, &added[i].cidr) : 0;
-
-		if (r && r != -ENOENT)
-			fails++;
-	}
-	/* old: the replaced entries then the removed ones, as they were. */
-	for (i = 0; i < n_old_done; i++) {
-		if (bl_add(m, &old[i])) {
-			ew_cidr_format(&old[i].cidr, buf, sizeof(buf));
-			ctl_warn("rollback: cannot restore the block of %s", buf);
-			fails++;
-		}
-	}
-	if (fails)
-		ctl_warn("rollback incomplete: %zu block changes could not be undone; check "
-			 "'edgewardctl block list --origin policy'",
-			 fails);
-}
-
 int cmd_apply(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -386,18 +344,11 @@ int cmd_apply(int argc, char **argv)
 		{ 0 }
 	};
 	struct ew_policy_doc doc;
-	struct ew_compiled comp = { 0 };
+	struct ew_apply_report rep = { 0 };
 	struct ew_maps m = { .lock = -1 };
-	struct ctl_bl_row *pb = NULL;
-	struct ew_bl_entry *add = NULL, *old = NULL;
-	bool *was_new = NULL, force = false, dry = false, opened = false, loaded = true;
-	size_t n_add = 0, n_old = 0, n_replaced = 0, n_remove = 0, n_kept = 0, i, n4, n6;
-	size_t new4 = 0, new6 = 0, old_done = 0, n_pb = 0;
-	json_t *j_add = json_array(), *j_upd = json_array(), *j_rm = json_array(),
-	       *j_kept = json_array();
-	char err[EW_ERRLEN] = "", buf[EW_CIDR_STRLEN];
+	bool force = false, dry = false, loaded = true;
+	char err[EW_ERRLEN] = "";
 	const char *path;
-	uint64_t now;
 	int c, r, rc = CTL_ERR;
 
 	ew_policy_doc_init(&doc);
@@ -424,162 +375,29 @@ int cmd_apply(int argc, char **argv)
 	}
 	path = argv[optind];
 
-	/* 1. Load, validate and compile everything before looking at the maps. */
+	/* Load and validate everything before looking at the maps. */
 	r = ew_policy_doc_load(path, force, &doc, ctl.quiet ? NULL : stderr, err, sizeof(err));
 	if (r) {
 		ctl_err("%s", err[0] ? err : strerror(-r));
 		goto out;
 	}
-	err[0] = '\0';
-	r = ew_policy_compile(&doc, &comp, err, sizeof(err));
-	if (r) {
-		ctl_err("%s", err[0] ? err : strerror(-r));
-		goto out;
-	}
-
-	/* The file's blocks, sorted and unique, as origin-policy entries. */
-	add = calloc(doc.n_block ? doc.n_block : 1, sizeof(*add));
-	was_new = calloc(doc.n_block ? doc.n_block : 1, sizeof(*was_new));
-	if (!add || !was_new) {
-		ctl_err("out of memory");
-		goto out;
-	}
-	now = ew_boot_ns();
-	for (i = 0; i < doc.n_block; i++) {
-		add[i].cidr = doc.block[i].cidr;
-		add[i].expires_ns = doc.block[i].ttl_ns ? now + doc.block[i].ttl_ns : 0;
-		add[i].origin = EW_ORIGIN_POLICY;
-		snprintf(add[i].reason, sizeof(add[i].reason), "%s", doc.block[i].reason);
-	}
-	n_add = doc.n_block;
-	if (n_add > 1) {
-		size_t o = 0;
-
-		qsort(add, n_add, sizeof(*add), entry_cmp);
-		for (i = 1; i < n_add; i++) {
-			if (entry_cmp(&add[o], &add[i]))
-				o++;
-			add[o] = add[i];	/* a later duplicate wins */
-		}
-		n_add = o + 1;
-	}
-
-	/* 2. Open the maps; a dry run without a loaded filter only validates. */
+	/* A dry run without a loaded filter only validates. */
 	if (dry) {
-		if (access(ctl.pin_dir, F_OK)) {
+		if (access(ctl.pin_dir, F_OK))
 			loaded = false;
-		} else if (ctl_maps_open(&m, false)) {
+		else if (ctl_maps_open(&m, false))
 			goto out;
-		}
 	} else if (ctl_maps_open(&m, true)) {
 		goto out;
 	}
-	opened = loaded;
-
-	/* 3. Plan the block changes. */
-	if (loaded) {
-		struct ew_bl_entry *keep;
-		size_t k = 0;
-
-		r = ctl_bl_collect(&m, EW_ORIGIN_POLICY, false, 0, &pb, &n_pb);
-		if (!r)
-			r = bl_count(&m, &n4, &n6);
-		if (r) {
-			ctl_err("cannot read the blocklist: %s", strerror(-r));
-			goto out;
-		}
-		/* old[] holds, in order, the entries replaced, then those removed. */
-		old = calloc(n_pb + n_add + 1, sizeof(*old));
-		keep = calloc(n_add + 1, sizeof(*keep));
-		if (!old || !keep) {
-			free(keep);
-			ctl_err("out of memory");
-			goto out;
-		}
-		for (i = 0; i < n_add; i++) {
-			struct ew_block b;
-			char reason[EW_REASON_TEXT_LEN] = "";
-
-			ew_cidr_format(&add[i].cidr, buf, sizeof(buf));
-			r = bl_get(&m, &add[i].cidr, &b, reason, sizeof(reason));
-			if (r == -ENOENT) {
-				was_new[k] = true;
-				if (add[i].cidr.family == 4)
-					new4++;
-				else
-					new6++;
-				json_array_append_new(j_add, json_string(buf));
-			} else if (r) {
-				free(keep);
-				ctl_err("cannot read the rule for %s: %s", buf, strerror(-r));
-				goto out;
-			} else if (b.origin != EW_ORIGIN_POLICY) {
-				/* Someone else's block: leave it exactly as it is. */
-				json_array_append_new(j_kept, json_string(buf));
-				n_kept++;
-				continue;
-			} else {
-				keep_old(&old[n_replaced++], &add[i].cidr, &b, reason);
-				json_array_append_new(j_upd, json_string(buf));
-			}
-			keep[k++] = add[i];
-		}
-		memcpy(add, keep, k * sizeof(*add));
-		free(keep);
-		n_add = k;
-		/* Policy blocks the file no longer lists go. add[] is still sorted. */
-		for (i = 0; i < n_pb; i++) {
-			struct ew_bl_entry key = { .cidr = pb[i].cidr };
-
-			if (bsearch(&key, add, n_add, sizeof(*add), entry_cmp))
-				continue;
-			keep_old(&old[n_replaced + n_remove++], &pb[i].cidr, &pb[i].b, pb[i].reason);
-			json_array_append_new(j_rm, ctl_jcidr(&pb[i].cidr));
-		}
-		n_old = n_replaced + n_remove;
-		/* 4. Capacity: the new entries go in before the old ones come out. */
-		if (n4 + new4 > EW_BL4_MAX || n6 + new6 > EW_BL6_MAX) {
-			ctl_err("%s: the blocklist cannot hold %zu more IPv4 and %zu more IPv6 rules "
-				"(%zu/%u and %zu/%u used); nothing changed",
-				path, new4, new6, n4, EW_BL4_MAX, n6, EW_BL6_MAX);
-			goto out;
-		}
-	} else {
-		for (i = 0; i < n_add; i++) {
-			ew_cidr_format(&add[i].cidr, buf, sizeof(buf));
-			json_array_append_new(j_add, json_string(buf));
-		}
-	}
-
-	if (!dry) {
-		/* 5. Blocks in, stale policy blocks out, then the one policy swap. */
-		r = n_add ? bl_import(&m, add, n_add, NULL, NULL, NULL) : 0;
-		if (r) {
-			rollback(&m, add, n_add, was_new, old, n_replaced);
-			ctl_err("%s: writing the block entries failed: %s; nothing changed", path,
-				strerror(-r));
-			goto out;
-		}
-		old_done = n_replaced;
-		for (i = n_replaced; i < n_old; i++) {
-			r = bl_del(&m, &old[i].cidr);
-			if (r && r != -ENOENT) {
-				rollback(&m, add, n_add, was_new, old, old_done);
-				ew_cidr_format(&old[i].cidr, buf, sizeof(buf));
-				ctl_err("%s: removing the policy block %s failed: %s; nothing changed",
-					path, buf, strerror(-r));
-				goto out;
-			}
-			old_done++;
-		}
-		err[0] = '\0';
-		r = pol_commit(&m, &comp, err, sizeof(err));
-		if (r) {
-			rollback(&m, add, n_add, was_new, old, old_done);
-			ctl_err("%s: policy commit failed: %s; the block changes were undone", path,
-				err[0] ? err : strerror(-r));
-			goto out;
-		}
+	err[0] = '\0';
+	r = ew_policy_apply(loaded ? &m : NULL, &doc, dry, &rep, err, sizeof(err));
+	if (loaded)
+		ew_maps_close(&m);
+	if (r) {
+		/* Messages of the library start with "apply: "; ours name the file. */
+		ctl_err("%s: %s", path, strncmp(err, "apply: ", 7) ? err : err + 7);
+		goto out;
 	}
 
 	if (ctl.json) {
@@ -588,14 +406,13 @@ int cmd_apply(int argc, char **argv)
 		json_object_set_new(o, "file", ctl_jstr(path));
 		json_object_set_new(o, "dry_run", json_boolean(dry));
 		if (!dry)
-			json_object_set_new(o, "generation", json_integer(comp.pol->gen));
+			json_object_set_new(o, "generation", json_integer(rep.generation));
 		if (dry)
 			json_object_set_new(o, "loaded", json_boolean(loaded));
-		json_object_set_new(b, "added", j_add);
-		json_object_set_new(b, "updated", j_upd);
-		json_object_set_new(b, "removed", j_rm);
-		json_object_set_new(b, "kept", j_kept);
-		j_add = j_upd = j_rm = j_kept = NULL;
+		json_object_set(b, "added", rep.added);
+		json_object_set(b, "updated", rep.updated);
+		json_object_set(b, "removed", rep.removed);
+		json_object_set(b, "kept", rep.kept);
 		json_object_set_new(o, "blocks", b);
 		json_object_set_new(o, "policy", policy_json(&doc, NULL));
 		ctl_json_print(o);
@@ -605,31 +422,22 @@ int cmd_apply(int argc, char **argv)
 			       loaded ? "; nothing was changed (dry run)" :
 					"; edgeward is not loaded, so nothing to compare");
 		else
-			printf("applied %s (policy generation %u)\n", path, comp.pol->gen);
+			printf("applied %s (policy generation %u)\n", path, rep.generation);
 		printf("policy: %zu open ports, %zu allowlist entries, %zu ACLs, %zu rate-limit "
 		       "classes\n",
 		       doc.n_open, doc.n_allow, doc.n_acl, doc.n_rl);
 		if (loaded)
 			printf("blocks: %zu %s, %zu %s, %zu %s, %zu kept (not policy-owned)\n",
-			       json_array_size(j_add), dry ? "to add" : "added",
-			       json_array_size(j_upd), dry ? "to update" : "updated",
-			       json_array_size(j_rm), dry ? "to remove" : "removed", n_kept);
+			       json_array_size(rep.added), dry ? "to add" : "added",
+			       json_array_size(rep.updated), dry ? "to update" : "updated",
+			       json_array_size(rep.removed), dry ? "to remove" : "removed",
+			       json_array_size(rep.kept));
 		else
-			printf("blocks: %zu in the file\n", n_add);
+			printf("blocks: %zu in the file\n", json_array_size(rep.added));
 	}
 	rc = CTL_OK;
 out:
-	if (opened)
-		ew_maps_close(&m);
-	json_decref(j_add);
-	json_decref(j_upd);
-	json_decref(j_rm);
-	json_decref(j_kept);
+	ew_apply_report_free(&rep);
 	ew_policy_doc_free(&doc);
-	ew_compiled_free(&comp);
-	free(pb);
-	free(add);
-	free(old);
-	free(was_new);
 	return rc;
 }

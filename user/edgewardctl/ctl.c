@@ -689,56 +689,6 @@ int ctl_maps_open(struct ew_maps *m, bool write)
 	return CTL_OK;
 }
 
-struct bl_collect {
-	struct ctl_bl_row *v;
-	size_t n, cap;
-	int origin;
-	bool expired;
-	uint64_t now;
-	int err;
-};
-
-static int bl_collect_cb(const struct ew_cidr *c, const struct ew_block *b, const char *reason,
-			 void *ctx)
-{
-	struct bl_collect *col = ctx;
-	struct ctl_bl_row *r;
-
-	if (col->origin >= 0 && b->origin != col->origin)
-		return 0;
-	if (col->expired && !(b->expires_ns && b->expires_ns <= col->now))
-		return 0;
-	if (col->n == col->cap) {
-		size_t cap = col->cap ? col->cap * 2 : 256;
-		struct ctl_bl_row *v = realloc(col->v, cap * sizeof(*v));
-
-		if (!v) {
-			col->err = -ENOMEM;
-			return 1;
-		}
-		col->v = v;
-		col->cap = cap;
-	}
-	r = &col->v[col->n++];
-	r->cidr = *c;
-	r->b = *b;
-	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
-	return 0;
-}
-
-int ctl_bl_collect(struct ew_maps *m, int origin, bool expired, uint64_t now,
-		   struct ctl_bl_row **rows, size_t *n)
-{
-	struct bl_collect col = { .origin = origin, .expired = expired, .now = now };
-	int r = bl_foreach(m, bl_collect_cb, &col);
-
-	if (!r)
-		r = col.err;
-	*rows = col.v;
-	*n = col.n;
-	return r;
-}
-
 /* ---- the live policy ---- */
 
 static int policy_txn(bool write, ctl_policy_fn *edit, ctl_policy_fn *show, void *arg)

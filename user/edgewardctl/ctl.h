@@ -203,19 +203,6 @@ void ctl_json_gen(json_t *o, const struct ew_policy *pol);
 /* {"entries": n, "max": max}: a map's fill level. */
 json_t *ctl_json_fill(size_t n, size_t max);
 
-/* A blocklist rule as bl_foreach gives it. */
-struct ctl_bl_row {
-	struct ew_cidr cidr;
-	struct ew_block b;
-	char reason[EW_REASON_TEXT_LEN];
-};
-/*
- * The rules of one origin (< 0: any), only the expired ones (expiry <= now)
- * if expired, in bl_foreach's order; *rows malloc'd. 0 or a negative errno.
- */
-int ctl_bl_collect(struct ew_maps *m, int origin, bool expired, uint64_t now,
-		   struct ctl_bl_row **rows, size_t *n);
-
 /* Help texts of the top-level commands, next to their handlers. */
 extern const char help_attach[], help_detach[], help_status[], help_reload[];
 extern const char help_apply[], help_stats[], help_events[];

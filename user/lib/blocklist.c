@@ -1774,3 +1774,48 @@ out:
 	free(g6);
 	return ret;
 }
+
+/* ---- collecting rules (edgewardctl list/apply, edgewardd) ---- */
+
+struct bl_col {
+	struct ew_bl_row *v;
+	size_t n, cap;
+	int origin;
+	bool expired;
+	uint64_t now;
+	int err;
+};
+
+static int bl_col_cb(const struct ew_cidr *c, const struct ew_block *b, const char *reason,
+		     void *ctx)
+{
+	struct bl_col *col = ctx;
+	struct ew_bl_row *r;
+
+	if (col->origin >= 0 && b->origin != col->origin)
+		return 0;
+	if (col->expired && !(b->expires_ns && b->expires_ns <= col->now))
+		return 0;
+	if (grow((void **)&col->v, &col->cap, col->n + 1, sizeof(*col->v))) {
+		col->err = -ENOMEM;
+		return 1;
+	}
+	r = &col->v[col->n++];
+	r->cidr = *c;
+	r->b = *b;
+	snprintf(r->reason, sizeof(r->reason), "%s", reason ? reason : "");
+	return 0;
+}
+
+int bl_collect(struct ew_maps *m, int origin, bool expired, uint64_t now, struct ew_bl_row **rows,
+	       size_t *n)
+{
+	struct bl_col col = { .origin = origin, .expired = expired, .now = now };
+	int r = bl_foreach(m, bl_col_cb, &col);
+
+	if (!r)
+		r = col.err;
+	*rows = col.v;
+	*n = col.n;
+	return r;
+}

@@ -161,6 +161,23 @@ static int summaries_map(struct ew_maps *m, char *err, size_t errlen)
 	return 0;
 }
 
+int ew_maps_unlock(struct ew_maps *m)
+{
+	if (m->lock < 0)
+		return -EBADF;
+	return flock(m->lock, LOCK_UN) ? -errno : 0;
+}
+
+int ew_maps_lock(struct ew_maps *m)
+{
+	if (m->lock < 0)
+		return -EBADF;
+	while (flock(m->lock, LOCK_EX) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
 int ew_maps_open(struct ew_maps *m, const char *pin_dir, bool write, char *err, size_t errlen)
 {
 	char path[PATH_MAX], hint[PATH_MAX + 128];

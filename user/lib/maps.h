@@ -90,6 +90,13 @@ int ew_prog_name(__u32 id, char *buf, size_t len);
 /* Open every pinned map and check the ABI. write takes an exclusive flock. */
 int ew_maps_open(struct ew_maps *m, const char *pin_dir, bool write, char *err, size_t errlen);
 void ew_maps_close(struct ew_maps *m);
+/*
+ * A long-lived writer (edgewardd) opens for writing once, then holds the
+ * pin directory's flock only around each change, so that edgewardctl's
+ * emergency mode can still write when the daemon hangs between changes.
+ */
+int ew_maps_unlock(struct ew_maps *m);
+int ew_maps_lock(struct ew_maps *m);
 /* Remove the pins (maps die with their last reference). */
 int ew_unpin_all(const char *pin_dir);
 
@@ -139,6 +146,19 @@ int bl_import(struct ew_maps *m, const struct ew_bl_entry *e, size_t n,
 int bl_flush(struct ew_maps *m, int origin, bool expired_only, size_t *removed);
 /* Fill levels. */
 int bl_count(struct ew_maps *m, size_t *n4, size_t *n6);
+
+/* A blocklist rule as bl_foreach gives it. */
+struct ew_bl_row {
+	struct ew_cidr cidr;
+	struct ew_block b;
+	char reason[EW_REASON_TEXT_LEN];
+};
+/*
+ * The rules of one origin (< 0: any), only the expired ones (expiry <= now)
+ * if expired, in bl_foreach's order; *rows malloc'd. 0 or a negative errno.
+ */
+int bl_collect(struct ew_maps *m, int origin, bool expired, uint64_t now, struct ew_bl_row **rows,
+	       size_t *n);
 
 /* ---- policy (user/lib/policy_maps.c) ---- */
 
