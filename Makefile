@@ -91,6 +91,9 @@ $(B)/obj/edgewardd/%.o: user/edgewardd/%.c $(HDRS) $(SKELS) | $(B)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/edgewardd -c $< -o $@
 
+# The common-password list is built into password.o (.incbin).
+$(B)/obj/edgewardd/password.o: data/common-passwords.txt
+
 $(DLIB): $(D_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
