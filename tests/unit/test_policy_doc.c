@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -905,6 +906,110 @@ static void test_decompile_errors(void **state)
 	free(c.pol);
 }
 
+/* The mapping under key of a tree read by ew_yaml_load. */
+static const struct ew_ynode *node_at(const struct ew_ynode *root, const char *key)
+{
+	size_t i;
+
+	for (i = 0; root && i + 1 < root->n; i += 2)
+		if (!strcmp(root->kids[i]->str, key))
+			return root->kids[i + 1];
+	fail_msg("no key %s", key);
+	return NULL;
+}
+
+/* Read text as a larger YAML file and parse the policy under its "network" key. */
+static int parse_embedded(const char *text, bool force, struct ew_policy_doc *doc, char *path,
+			  size_t plen, char *err)
+{
+	struct ew_ynode *root = NULL;
+	struct stat st;
+	int r;
+
+	write_policy(text, strlen(text), path, plen);
+	r = ew_yaml_load(path, "config file", 16, &root, &st, err, EW_ERRLEN);
+	if (r)
+		fail_msg("ew_yaml_load: %d %s", r, err);
+	assert_int_equal(st.st_size, (off_t)strlen(text));
+	r = ew_policy_doc_parse(path, node_at(root, "network"), force, doc, NULL, err, EW_ERRLEN);
+	ew_ynode_free(root);
+	unlink(path);
+	return r;
+}
+
+static void test_embedded(void **state)
+{
+	static const struct {
+		const char *yaml;
+		int line;
+		const char *want;
+	} bad[] = {
+		{ "profile: x\nnetwork:\n  open: [80/tcp]\n  acl:\n    - port: 22/tcp\n"
+		  "      from: []\n", 6, "acl[0].from: empty list" },
+		{ "network:\n  open: [80/tcp]\n  frobnicate: 1\n", 3,
+		  "network: unknown key \"frobnicate\" (expected version, default," },
+		{ "network:\n  version: 2\n", 2, "unsupported version \"2\"" },
+		{ "network:\n  allow: [\"::/0\"]\n", 2,
+		  "allow[0]: \"::/0\" covers every address; list the networks meant" },
+		{ "network: [80/tcp]\n", 1, "network: expected a mapping of keys, got a list" },
+		{ "network:\nother: 1\n", 1, "network: expected a mapping of keys, got nothing" },
+		{ "a: 1\nnetwork:\n  block:\n    - cidr: 192.0.2.0/24\n    - cidr: 192.0.2.0/24\n",
+		  5, "block[1].cidr: 192.0.2.0/24 is blocked twice, first in block[0] (line 4)" },
+	};
+	char path[128], err[EW_ERRLEN];
+	struct ew_policy_doc doc;
+	struct ew_ynode *root;
+	size_t i;
+	int r;
+
+	(void)state;
+	/* Version is optional inside another file, and 1 when given. */
+	r = parse_embedded("profile: x\nnetwork:\n  open: [80/tcp, 443/tcp]\n", false, &doc,
+			   path, sizeof(path), err);
+	if (r)
+		fail_msg("embedded: %s", err);
+	assert_int_equal(doc.n_open, 2);
+	ew_policy_doc_free(&doc);
+	r = parse_embedded("network:\n  version: 1\n  allow: [\"::/0\"]\n", true, &doc, path,
+			   sizeof(path), err);
+	if (r)
+		fail_msg("embedded with version and force: %s", err);
+	assert_int_equal(doc.n_allow, 1);
+	ew_policy_doc_free(&doc);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		r = parse_embedded(bad[i].yaml, false, &doc, path, sizeof(path), err);
+		expect_error(bad[i].yaml, r, path, err, bad[i].line, bad[i].want);
+		if (doc.n_open || doc.n_allow || doc.n_block || doc.block)
+			fail_msg("case %zu: document not empty after a failed parse", i);
+	}
+	assert_int_equal(ew_policy_doc_parse(path, NULL, false, &doc, NULL, err, sizeof(err)),
+			 -EINVAL);
+
+	/* The reader names the kind of file and takes the caller's depth. */
+	write_policy("a: [[[1]]]\n", 11, path, sizeof(path));
+	r = ew_yaml_load(path, "config file", 2, &root, NULL, err, sizeof(err));
+	expect_error("depth", r, path, err, 1, "nested too deep (more than 2 levels)");
+	assert_null(root);
+	r = ew_yaml_load(path, "config file", 4, &root, NULL, err, sizeof(err));
+	assert_int_equal(r, 0);
+	assert_int_equal(root->type, EW_Y_MAP);
+	assert_int_equal(root->kids[1]->type, EW_Y_SEQ);
+	assert_int_equal(root->kids[1]->col, 4);
+	ew_ynode_free(root);
+	unlink(path);
+	write_policy("a: 1\n---\nb: 2\n", 14, path, sizeof(path));
+	r = ew_yaml_load(path, "config file", 8, &root, NULL, err, sizeof(err));
+	expect_error("two documents", r, path, err, 2, "a second YAML document; a config file "
+		     "holds exactly one");
+	unlink(path);
+	write_policy("", 0, path, sizeof(path));
+	assert_int_equal(ew_yaml_load(path, "config file", 8, &root, NULL, err, sizeof(err)), 0);
+	assert_null(root);
+	unlink(path);
+	ew_ynode_free(NULL);
+}
+
 static void test_free_zeroed(void **state)
 {
 	struct ew_policy_doc doc;
@@ -939,6 +1044,7 @@ int main(void)
 		cmocka_unit_test(test_compile_errors),
 		cmocka_unit_test(test_decompile_errors),
 		cmocka_unit_test(test_free_zeroed),
+		cmocka_unit_test(test_embedded),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -29,6 +29,7 @@
 #define DOC_MAX_BYTES	(16U << 20)
 /* Our schema nests four deep; anything deeper is not a policy. */
 #define DOC_MAX_DEPTH	8
+#define YAML_DEPTH_LIMIT 64
 /*
  * A node costs ~100 bytes with its text, so a 16 MiB file of "[a,a,a,...]"
  * would cost the better part of a gigabyte. The cap still leaves room for
@@ -39,24 +40,16 @@
 #define BURST_MAX	1000000
 #define EV_MAX		1000000
 
-enum ytype { Y_SCALAR, Y_SEQ, Y_MAP };
-
-struct ynode {
-	enum ytype type;
-	int line, col;		/* 1-based, as an editor counts */
-	bool plain;		/* scalar without quotes: the only style numbers may use */
-	char *str;		/* scalar text; NUL-free (checked) */
-	struct ynode **kids;	/* sequence items; mapping key, value, key, value... */
-	size_t n, cap;
-};
-
 struct ctx {
 	const char *file;	/* NULL when checking a document that came from no file */
-	const struct ynode *root;
+	const char *what;	/* "policy file", "config file": for messages about the file */
+	const struct ew_ynode *root;
 	char *err;
 	size_t errlen;
 	FILE *warn;
 	bool force;
+	bool embedded;		/* a policy inside another document (ew_policy_doc_parse) */
+	int max_depth;
 	size_t nodes;
 	const char *buf;	/* the file, for positions of reader errors */
 	size_t len;
@@ -97,9 +90,9 @@ static int err_at(struct ctx *x, int line, int col, const char *fmt, ...)
 }
 
 /* An error at node n; without a file (compile), at the document's line if there is one. */
-static int nerr(struct ctx *x, const struct ynode *n, int line, const char *fmt, ...)
+static int nerr(struct ctx *x, const struct ew_ynode *n, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-static int nerr(struct ctx *x, const struct ynode *n, int line, const char *fmt, ...)
+static int nerr(struct ctx *x, const struct ew_ynode *n, int line, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
@@ -113,9 +106,9 @@ static int nerr(struct ctx *x, const struct ynode *n, int line, const char *fmt,
 	return r;
 }
 
-static void nwarn(struct ctx *x, const struct ynode *n, const char *fmt, ...)
+static void nwarn(struct ctx *x, const struct ew_ynode *n, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-static void nwarn(struct ctx *x, const struct ynode *n, const char *fmt, ...)
+static void nwarn(struct ctx *x, const struct ew_ynode *n, const char *fmt, ...)
 {
 	char msg[EW_ERRLEN];
 	va_list ap;
@@ -129,7 +122,7 @@ static void nwarn(struct ctx *x, const struct ynode *n, const char *fmt, ...)
 }
 
 /* " (line N)" pointing at another item, or "" when its line is unknown. */
-static const char *at_line(const struct ynode *n, int line, char *buf, size_t len)
+static const char *at_line(const struct ew_ynode *n, int line, char *buf, size_t len)
 {
 	if (n)
 		line = n->line;
@@ -142,14 +135,14 @@ static const char *at_line(const struct ynode *n, int line, char *buf, size_t le
 
 /* ---- the tree ---- */
 
-static void ynode_free(struct ynode *n)
+void ew_ynode_free(struct ew_ynode *n)
 {
 	size_t i;
 
 	if (!n)
 		return;
 	for (i = 0; i < n->n; i++)
-		ynode_free(n->kids[i]);
+		ew_ynode_free(n->kids[i]);
 	free(n->kids);
 	free(n->str);
 	free(n);
@@ -175,8 +168,8 @@ static int parser_error(struct ctx *x)
 				col++;
 			}
 		}
-		return err_at(x, line, col, "%s (a policy file is UTF-8 text)",
-			      p->problem ? p->problem : "unreadable input");
+		return err_at(x, line, col, "%s (a %s is UTF-8 text)",
+			      p->problem ? p->problem : "unreadable input", x->what);
 	}
 	if (p->context)
 		return err_at(x, (int)p->problem_mark.line + 1, (int)p->problem_mark.column + 1,
@@ -194,11 +187,11 @@ static int next_event(struct ctx *x, yaml_event_t *ev)
 	return 0;
 }
 
-static int add_kid(struct ynode *n, struct ynode *kid)
+static int add_kid(struct ew_ynode *n, struct ew_ynode *kid)
 {
 	if (n->n == n->cap) {
 		size_t cap = n->cap ? n->cap * 2 : 4;
-		struct ynode **k = reallocarray(n->kids, cap, sizeof(*k));
+		struct ew_ynode **k = reallocarray(n->kids, cap, sizeof(*k));
 
 		if (!k)
 			return -ENOMEM;
@@ -213,11 +206,11 @@ static int add_kid(struct ynode *n, struct ynode *kid)
  * One node and everything under it, starting at its first event ev (which
  * this function deletes).
  */
-static int build(struct ctx *x, yaml_event_t *ev, int depth, struct ynode **out)
+static int build(struct ctx *x, yaml_event_t *ev, int depth, struct ew_ynode **out)
 {
 	int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
 	yaml_event_type_t type = ev->type, end;
-	struct ynode *n = NULL;
+	struct ew_ynode *n = NULL;
 	yaml_event_t kid_ev;
 	int r = 0;
 
@@ -250,12 +243,12 @@ static int build(struct ctx *x, yaml_event_t *ev, int depth, struct ynode **out)
 		goto out;
 	}
 	if (++x->nodes > DOC_MAX_NODES) {
-		r = err_at(x, line, col, "more than %d YAML nodes; a policy is not that large",
-			   DOC_MAX_NODES);
+		r = err_at(x, line, col, "more than %d YAML nodes; a %s is not that large",
+			   DOC_MAX_NODES, x->what);
 		goto out;
 	}
-	if (depth > DOC_MAX_DEPTH) {
-		r = err_at(x, line, col, "nested too deep (more than %d levels)", DOC_MAX_DEPTH);
+	if (depth > x->max_depth) {
+		r = err_at(x, line, col, "nested too deep (more than %d levels)", x->max_depth);
 		goto out;
 	}
 	n = calloc(1, sizeof(*n));
@@ -270,7 +263,7 @@ static int build(struct ctx *x, yaml_event_t *ev, int depth, struct ynode **out)
 		const char *v = (const char *)ev->data.scalar.value;
 		size_t len = ev->data.scalar.length;
 
-		n->type = Y_SCALAR;
+		n->type = EW_Y_SCALAR;
 		n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 		/* "\0" in a double-quoted scalar would cut the C string short unnoticed. */
 		if (memchr(v, '\0', len)) {
@@ -283,11 +276,11 @@ static int build(struct ctx *x, yaml_event_t *ev, int depth, struct ynode **out)
 		goto out;
 	}
 
-	n->type = type == YAML_SEQUENCE_START_EVENT ? Y_SEQ : Y_MAP;
+	n->type = type == YAML_SEQUENCE_START_EVENT ? EW_Y_SEQ : EW_Y_MAP;
 	end = type == YAML_SEQUENCE_START_EVENT ? YAML_SEQUENCE_END_EVENT : YAML_MAPPING_END_EVENT;
 	yaml_event_delete(ev);
 	for (;;) {
-		struct ynode *kid;
+		struct ew_ynode *kid;
 
 		r = next_event(x, &kid_ev);
 		if (r)
@@ -300,7 +293,7 @@ static int build(struct ctx *x, yaml_event_t *ev, int depth, struct ynode **out)
 		if (!r)
 			r = add_kid(n, kid);
 		if (r) {
-			ynode_free(kid);
+			ew_ynode_free(kid);
 			goto out_nodelete;
 		}
 	}
@@ -316,7 +309,7 @@ out:
 	yaml_event_delete(ev);
 out_nodelete:
 	if (r) {
-		ynode_free(n);
+		ew_ynode_free(n);
 		return r;
 	}
 	*out = n;
@@ -324,7 +317,7 @@ out_nodelete:
 }
 
 /* Parse the whole buffer into one tree; NULL root for an empty stream. */
-static int build_doc(struct ctx *x, struct ynode **root)
+static int build_doc(struct ctx *x, struct ew_ynode **root)
 {
 	yaml_event_t ev;
 	int r;
@@ -357,43 +350,43 @@ static int build_doc(struct ctx *x, struct ynode **root)
 		goto fail;
 	if (ev.type != YAML_STREAM_END_EVENT) {
 		r = err_at(x, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1,
-			   "a second YAML document; a policy file holds exactly one");
+			   "a second YAML document; a %s holds exactly one", x->what);
 		yaml_event_delete(&ev);
 		goto fail;
 	}
 	yaml_event_delete(&ev);
 	return 0;
 fail:
-	ynode_free(*root);
+	ew_ynode_free(*root);
 	*root = NULL;
 	return r;
 }
 
 /* Look-ups for check_doc, on a tree that has passed the schema walk (no duplicates). */
-static const struct ynode *ymap_get(const struct ynode *m, const char *key)
+static const struct ew_ynode *ymap_get(const struct ew_ynode *m, const char *key)
 {
 	size_t i;
 
-	if (!m || m->type != Y_MAP)
+	if (!m || m->type != EW_Y_MAP)
 		return NULL;
 	for (i = 0; i + 1 < m->n; i += 2)
-		if (m->kids[i]->type == Y_SCALAR && !strcmp(m->kids[i]->str, key))
+		if (m->kids[i]->type == EW_Y_SCALAR && !strcmp(m->kids[i]->str, key))
 			return m->kids[i + 1];
 	return NULL;
 }
 
-static const struct ynode *yseq_get(const struct ynode *s, size_t i)
+static const struct ew_ynode *yseq_get(const struct ew_ynode *s, size_t i)
 {
-	if (!s || s->type != Y_SEQ || i >= s->n)
+	if (!s || s->type != EW_Y_SEQ || i >= s->n)
 		return NULL;
 	return s->kids[i];
 }
 
 /* root[k1][i1][k2][i2], any part omitted with NULL / -1. */
-static const struct ynode *ypath(const struct ctx *x, const char *k1, long i1, const char *k2,
-				 long i2)
+static const struct ew_ynode *ypath(const struct ctx *x, const char *k1, long i1, const char *k2,
+				    long i2)
 {
-	const struct ynode *n = ymap_get(x->root, k1);
+	const struct ew_ynode *n = ymap_get(x->root, k1);
 
 	if (i1 >= 0)
 		n = yseq_get(n, (size_t)i1);
@@ -406,21 +399,28 @@ static const struct ynode *ypath(const struct ctx *x, const char *k1, long i1, c
 
 /* ---- schema walk ---- */
 
-static bool is_null(const struct ynode *n)
+bool ew_ynode_is_null(const struct ew_ynode *n)
 {
-	return n->type == Y_SCALAR && n->plain &&
+	return n->type == EW_Y_SCALAR && n->plain &&
 	       (!*n->str || !strcmp(n->str, "~") || !strcmp(n->str, "null") ||
 		!strcmp(n->str, "Null") || !strcmp(n->str, "NULL"));
 }
 
-static const char *got(const struct ynode *n)
+static bool is_null(const struct ew_ynode *n)
+{
+	return ew_ynode_is_null(n);
+}
+
+static const char *got(const struct ew_ynode *n)
 {
 	if (is_null(n))
 		return "nothing";
-	return n->type == Y_SCALAR ? "a single value" : n->type == Y_SEQ ? "a list" : "a mapping";
+	if (n->type == EW_Y_SCALAR)
+		return "a single value";
+	return n->type == EW_Y_SEQ ? "a list" : "a mapping";
 }
 
-static int want(struct ctx *x, const struct ynode *n, enum ytype t, const char *path)
+static int want(struct ctx *x, const struct ew_ynode *n, enum ew_ytype t, const char *path)
 {
 	static const char *const names[] = { "a value", "a list", "a mapping of keys" };
 
@@ -435,15 +435,15 @@ static int want(struct ctx *x, const struct ynode *n, enum ytype t, const char *
  * Check that m is a mapping whose keys are all in keys[], each at most once,
  * and hand out the values by key index (NULL when absent).
  */
-static int get_fields(struct ctx *x, const struct ynode *m, const char *path,
-		      const char *const *keys, size_t nkeys, const struct ynode **vals)
+static int get_fields(struct ctx *x, const struct ew_ynode *m, const char *path,
+		      const char *const *keys, size_t nkeys, const struct ew_ynode **vals)
 {
-	const struct ynode *keyn[MAX_KEYS] = { 0 };
+	const struct ew_ynode *keyn[MAX_KEYS] = { 0 };
 	char q[EW_QUOTE_LEN], list[128];
 	size_t i, j, o = 0;
 	int r;
 
-	r = want(x, m, Y_MAP, path);
+	r = want(x, m, EW_Y_MAP, path);
 	if (r)
 		return r;
 	for (j = 0; j < nkeys; j++) {
@@ -451,9 +451,9 @@ static int get_fields(struct ctx *x, const struct ynode *m, const char *path,
 		o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", j ? ", " : "", keys[j]);
 	}
 	for (i = 0; i + 1 < m->n; i += 2) {
-		const struct ynode *k = m->kids[i];
+		const struct ew_ynode *k = m->kids[i];
 
-		if (k->type != Y_SCALAR)
+		if (k->type != EW_Y_SCALAR)
 			return nerr(x, k, 0, "%s: keys must be plain words", path);
 		for (j = 0; j < nkeys; j++)
 			if (!strcmp(k->str, keys[j]))
@@ -470,18 +470,18 @@ static int get_fields(struct ctx *x, const struct ynode *m, const char *path,
 	return 0;
 }
 
-static int missing(struct ctx *x, const struct ynode *m, const char *path, const char *key)
+static int missing(struct ctx *x, const struct ew_ynode *m, const char *path, const char *key)
 {
 	return nerr(x, m, 0, "%s: missing key \"%s\"", path, key);
 }
 
-static int get_u64(struct ctx *x, const struct ynode *n, const char *path, uint64_t min,
+static int get_u64(struct ctx *x, const struct ew_ynode *n, const char *path, uint64_t min,
 		   uint64_t max, uint64_t *out)
 {
 	char e[EW_ERRLEN];
 	int r;
 
-	r = want(x, n, Y_SCALAR, path);
+	r = want(x, n, EW_Y_SCALAR, path);
 	if (r)
 		return r;
 	if (!n->plain)
@@ -492,13 +492,13 @@ static int get_u64(struct ctx *x, const struct ynode *n, const char *path, uint6
 }
 
 /* One of two words; *first says which. */
-static int get_choice(struct ctx *x, const struct ynode *n, const char *path, const char *a,
+static int get_choice(struct ctx *x, const struct ew_ynode *n, const char *path, const char *a,
 		      const char *b, bool *first)
 {
 	char q[EW_QUOTE_LEN];
 	int r;
 
-	r = want(x, n, Y_SCALAR, path);
+	r = want(x, n, EW_Y_SCALAR, path);
 	if (r)
 		return r;
 	if (!strcmp(n->str, a) || !strcmp(n->str, b)) {
@@ -509,13 +509,13 @@ static int get_choice(struct ctx *x, const struct ynode *n, const char *path, co
 		    a, b);
 }
 
-static int get_port(struct ctx *x, const struct ynode *n, const char *path,
+static int get_port(struct ctx *x, const struct ew_ynode *n, const char *path,
 		    struct ew_portspec *p)
 {
 	char e[EW_ERRLEN];
 	int r;
 
-	r = want(x, n, Y_SCALAR, path);
+	r = want(x, n, EW_Y_SCALAR, path);
 	if (r)
 		return r;
 	/* No default protocol: "22" in a firewall policy is too easy to misread. */
@@ -524,12 +524,12 @@ static int get_port(struct ctx *x, const struct ynode *n, const char *path,
 	return 0;
 }
 
-static int get_cidr(struct ctx *x, const struct ynode *n, const char *path, struct ew_cidr *c)
+static int get_cidr(struct ctx *x, const struct ew_ynode *n, const char *path, struct ew_cidr *c)
 {
 	char e[EW_ERRLEN], q[EW_QUOTE_LEN];
 	int r;
 
-	r = want(x, n, Y_SCALAR, path);
+	r = want(x, n, EW_Y_SCALAR, path);
 	if (r)
 		return r;
 	r = ew_cidr_parse(n->str, EW_CIDR_CANON, c, e, sizeof(e));
@@ -538,18 +538,19 @@ static int get_cidr(struct ctx *x, const struct ynode *n, const char *path, stru
 	if (r == 1)
 		nwarn(x, n, "%s: %s", path, e);
 	if (ew_cidr_is_everything(c) && !x->force)
-		return nerr(x, n, 0, "%s: %s covers every address; use --force", path,
-			    ew_quote(n->str, q, sizeof(q)));
+		return nerr(x, n, 0, "%s: %s covers every address; %s", path,
+			    ew_quote(n->str, q, sizeof(q)),
+			    x->embedded ? "list the networks meant" : "use --force");
 	return 0;
 }
 
 /* A list, not empty when nonempty is set; the items are for the caller. */
-static int get_list(struct ctx *x, const struct ynode *n, const char *path, bool nonempty,
+static int get_list(struct ctx *x, const struct ew_ynode *n, const char *path, bool nonempty,
 		    const char *why_nonempty)
 {
 	int r;
 
-	r = want(x, n, Y_SEQ, path);
+	r = want(x, n, EW_Y_SEQ, path);
 	if (r)
 		return r;
 	if (nonempty && !n->n)
@@ -590,7 +591,7 @@ static long control_at(const char *s, size_t n)
 	return -1;
 }
 
-static int reason_check(struct ctx *x, const struct ynode *n, int line, const char *path,
+static int reason_check(struct ctx *x, const struct ew_ynode *n, int line, const char *path,
 			const char *s)
 {
 	size_t len = strnlen(s, EW_REASON_TEXT_LEN);
@@ -604,13 +605,13 @@ static int reason_check(struct ctx *x, const struct ynode *n, int line, const ch
 	return 0;
 }
 
-static int walk_default(struct ctx *x, const struct ynode *m, struct ew_policy_doc *doc)
+static int walk_default(struct ctx *x, const struct ew_ynode *m, struct ew_policy_doc *doc)
 {
 	static const char *const keys[] = { "tcp", "udp", "icmp", "bogons", "v4mapped", "non_ip" };
 	/* The flag each key's first word (deny or drop) sets and "allow" clears. */
 	static const uint32_t flag[] = { EW_POL_TCP_DENY,  EW_POL_UDP_DENY, EW_POL_ICMP_DENY,
 					 EW_POL_BOGONS,	   EW_POL_V4MAPPED, EW_POL_NONIP_DROP };
-	const struct ynode *v[MAX_KEYS];
+	const struct ew_ynode *v[MAX_KEYS];
 	char path[32];
 	size_t i;
 	int r;
@@ -633,7 +634,7 @@ static int walk_default(struct ctx *x, const struct ynode *m, struct ew_policy_d
 	return r;
 }
 
-static int walk_open(struct ctx *x, const struct ynode *s, struct ew_policy_doc *doc)
+static int walk_open(struct ctx *x, const struct ew_ynode *s, struct ew_policy_doc *doc)
 {
 	char path[32];
 	size_t i;
@@ -656,7 +657,7 @@ static int walk_open(struct ctx *x, const struct ynode *s, struct ew_policy_doc 
 }
 
 /* A list of CIDRs into a fresh array. */
-static int walk_cidrs(struct ctx *x, const struct ynode *s, const char *path, bool nonempty,
+static int walk_cidrs(struct ctx *x, const struct ew_ynode *s, const char *path, bool nonempty,
 		      const char *why, struct ew_cidr **out, size_t *n_out)
 {
 	char p[128];
@@ -679,10 +680,10 @@ static int walk_cidrs(struct ctx *x, const struct ynode *s, const char *path, bo
 	return 0;
 }
 
-static int walk_acl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *doc)
+static int walk_acl(struct ctx *x, const struct ew_ynode *s, struct ew_policy_doc *doc)
 {
 	static const char *const keys[] = { "port", "from" };
-	const struct ynode *v[MAX_KEYS];
+	const struct ew_ynode *v[MAX_KEYS];
 	char path[48], p2[96];
 	size_t i;
 	int r;
@@ -695,7 +696,7 @@ static int walk_acl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *
 		return -ENOMEM;
 	for (i = 0; i < s->n; i++) {
 		struct ew_acl_doc *a = &doc->acl[i];
-		const struct ynode *m = s->kids[i];
+		const struct ew_ynode *m = s->kids[i];
 
 		snprintf(path, sizeof(path), "acl[%zu]", i);
 		r = get_fields(x, m, path, keys, 2, v);
@@ -722,10 +723,10 @@ static int walk_acl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *
 	return 0;
 }
 
-static int walk_rl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *doc)
+static int walk_rl(struct ctx *x, const struct ew_ynode *s, struct ew_policy_doc *doc)
 {
 	static const char *const keys[] = { "name", "ports", "rate", "burst", "count" };
-	const struct ynode *v[MAX_KEYS];
+	const struct ew_ynode *v[MAX_KEYS];
 	char path[48], p2[96], e[EW_ERRLEN], q[EW_QUOTE_LEN];
 	size_t i, j;
 	uint64_t burst;
@@ -739,7 +740,7 @@ static int walk_rl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *d
 		return -ENOMEM;
 	for (i = 0; i < s->n; i++) {
 		struct ew_rl_doc *c = &doc->rl[i];
-		const struct ynode *m = s->kids[i];
+		const struct ew_ynode *m = s->kids[i];
 		bool conn;
 
 		snprintf(path, sizeof(path), "ratelimit[%zu]", i);
@@ -753,7 +754,7 @@ static int walk_rl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *d
 				return missing(x, m, path, keys[j]);
 
 		snprintf(p2, sizeof(p2), "%s.name", path);
-		r = want(x, v[0], Y_SCALAR, p2);
+		r = want(x, v[0], EW_Y_SCALAR, p2);
 		if (r)
 			return r;
 		if (!name_ok(v[0]->str))
@@ -778,7 +779,7 @@ static int walk_rl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *d
 		}
 
 		snprintf(p2, sizeof(p2), "%s.rate", path);
-		r = want(x, v[2], Y_SCALAR, p2);
+		r = want(x, v[2], EW_Y_SCALAR, p2);
 		if (r)
 			return r;
 		if (ew_rate_parse(v[2]->str, &c->rate, &c->period_s, e, sizeof(e)))
@@ -801,10 +802,10 @@ static int walk_rl(struct ctx *x, const struct ynode *s, struct ew_policy_doc *d
 	return 0;
 }
 
-static int walk_block(struct ctx *x, const struct ynode *s, struct ew_policy_doc *doc)
+static int walk_block(struct ctx *x, const struct ew_ynode *s, struct ew_policy_doc *doc)
 {
 	static const char *const keys[] = { "cidr", "reason", "ttl" };
-	const struct ynode *v[MAX_KEYS];
+	const struct ew_ynode *v[MAX_KEYS];
 	char path[48], p2[96], e[EW_ERRLEN];
 	size_t i;
 	int r;
@@ -817,7 +818,7 @@ static int walk_block(struct ctx *x, const struct ynode *s, struct ew_policy_doc
 		return -ENOMEM;
 	for (i = 0; i < s->n; i++) {
 		struct ew_block_doc *b = &doc->block[i];
-		const struct ynode *m = s->kids[i];
+		const struct ew_ynode *m = s->kids[i];
 
 		snprintf(path, sizeof(path), "block[%zu]", i);
 		r = get_fields(x, m, path, keys, 3, v);
@@ -833,7 +834,7 @@ static int walk_block(struct ctx *x, const struct ynode *s, struct ew_policy_doc
 			return r;
 		if (v[1]) {
 			snprintf(p2, sizeof(p2), "%s.reason", path);
-			r = want(x, v[1], Y_SCALAR, p2);
+			r = want(x, v[1], EW_Y_SCALAR, p2);
 			if (!r)
 				r = reason_check(x, v[1], 0, p2, v[1]->str);
 			if (r)
@@ -842,7 +843,7 @@ static int walk_block(struct ctx *x, const struct ynode *s, struct ew_policy_doc
 		}
 		if (v[2]) {
 			snprintf(p2, sizeof(p2), "%s.ttl", path);
-			r = want(x, v[2], Y_SCALAR, p2);
+			r = want(x, v[2], EW_Y_SCALAR, p2);
 			if (r)
 				return r;
 			if (ew_duration_parse(v[2]->str, &b->ttl_ns, e, sizeof(e)))
@@ -852,10 +853,10 @@ static int walk_block(struct ctx *x, const struct ynode *s, struct ew_policy_doc
 	return 0;
 }
 
-static int walk_events(struct ctx *x, const struct ynode *m, struct ew_policy_doc *doc)
+static int walk_events(struct ctx *x, const struct ew_ynode *m, struct ew_policy_doc *doc)
 {
 	static const char *const keys[] = { "sample", "max_per_sec" };
-	const struct ynode *v[MAX_KEYS];
+	const struct ew_ynode *v[MAX_KEYS];
 	uint64_t n;
 	int r;
 
@@ -871,28 +872,38 @@ static int walk_events(struct ctx *x, const struct ynode *m, struct ew_policy_do
 	return r;
 }
 
-static int walk(struct ctx *x, const struct ynode *root, struct ew_policy_doc *doc)
+static int walk(struct ctx *x, const struct ew_ynode *root, struct ew_policy_doc *doc)
 {
 	static const char *const keys[] = { "version", "default",   "open",	 "allow",
 					    "acl",     "ratelimit", "block", "events" };
-	const struct ynode *v[MAX_KEYS];
+	const struct ew_ynode *v[MAX_KEYS];
 	char q[EW_QUOTE_LEN];
 	uint64_t version;
 	size_t i;
 	int r;
 
-	if (!root || is_null(root))
-		return err_at(x, 1, 1,
-			      "missing version: the file is empty; start it with \"version: 1\"");
-	if (root->type != Y_MAP)
-		return nerr(x, root, 0, "the top level must be a mapping of keys, got %s",
-			    got(root));
-	r = get_fields(x, root, "top level", keys, 8, v);
-	if (r)
-		return r;
-	if (!v[0])
-		return nerr(x, root, 0, "missing version: start the file with \"version: 1\"");
-	if (v[0]->type != Y_SCALAR || is_null(v[0]))
+	if (x->embedded) {
+		/* Inside a config file the section's own key names it; version is optional. */
+		r = get_fields(x, root, "network", keys, 8, v);
+		if (r)
+			return r;
+		if (!v[0])
+			goto body;
+	} else {
+		if (!root || is_null(root))
+			return err_at(x, 1, 1, "missing version: the file is empty; start it "
+				      "with \"version: 1\"");
+		if (root->type != EW_Y_MAP)
+			return nerr(x, root, 0, "the top level must be a mapping of keys, got %s",
+				    got(root));
+		r = get_fields(x, root, "top level", keys, 8, v);
+		if (r)
+			return r;
+		if (!v[0])
+			return nerr(x, root, 0,
+				    "missing version: start the file with \"version: 1\"");
+	}
+	if (v[0]->type != EW_Y_SCALAR || is_null(v[0]))
 		return nerr(x, v[0], 0, "version: expected the number 1, got %s", got(v[0]));
 	if (!v[0]->plain)
 		return nerr(x, v[0], 0, "version: expected the number 1, got the string %s",
@@ -900,9 +911,10 @@ static int walk(struct ctx *x, const struct ynode *root, struct ew_policy_doc *d
 	if (ew_u64_parse(v[0]->str, 1, 1, &version, NULL, 0))
 		return nerr(x, v[0], 0, "version: unsupported version %s (this edgeward reads "
 			    "version 1)", ew_quote(v[0]->str, q, sizeof(q)));
+body:
 	/* The rest in file order, so that the first problem in the file is the one reported. */
 	for (i = 0; i + 1 < root->n; i += 2) {
-		const struct ynode *k = root->kids[i], *val = root->kids[i + 1];
+		const struct ew_ynode *k = root->kids[i], *val = root->kids[i + 1];
 
 		if (!strcmp(k->str, "default"))
 			r = walk_default(x, val, doc);
@@ -1005,7 +1017,7 @@ static int find_dup(const void *base, size_t n, size_t stride, size_t *first, si
 
 /* Valid and distinct CIDRs; list is their YAML sequence when there is a file. */
 static int check_cidrs(struct ctx *x, const struct ew_cidr *v, size_t n, const char *path,
-		       const struct ynode *list, int line)
+		       const struct ew_ynode *list, int line)
 {
 	char buf[EW_CIDR_STRLEN], l[24];
 	size_t i, first, dup;
@@ -1029,7 +1041,7 @@ static int check_cidrs(struct ctx *x, const struct ew_cidr *v, size_t n, const c
 static int rl_port_taken(struct ctx *x, const struct ew_policy_doc *doc, size_t i, size_t j,
 			 size_t other)
 {
-	const struct ynode *n = ypath(x, "ratelimit", (long)i, "ports", (long)j);
+	const struct ew_ynode *n = ypath(x, "ratelimit", (long)i, "ports", (long)j);
 	const struct ew_rl_doc *c = &doc->rl[i], *o = &doc->rl[other];
 	char buf[32], l[24];
 
@@ -1063,7 +1075,7 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 
 	for (i = 0; i < doc->n_open; i++) {
 		const struct ew_portspec *o = &doc->open[i];
-		const struct ynode *n = ypath(x, "open", (long)i, NULL, -1);
+		const struct ew_ynode *n = ypath(x, "open", (long)i, NULL, -1);
 
 		if (!portspec_ok(o)) {
 			r = nerr(x, n, 0, "open[%zu]: bad port range", i);
@@ -1091,7 +1103,7 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 	}
 	for (i = 0; i < doc->n_acl; i++) {
 		const struct ew_acl_doc *a = &doc->acl[i];
-		const struct ynode *n = ypath(x, "acl", (long)i, "port", -1);
+		const struct ew_ynode *n = ypath(x, "acl", (long)i, "port", -1);
 
 		if (!portspec_ok(&a->port)) {
 			r = nerr(x, n, a->line, "acl[%zu].port: bad port range", i);
@@ -1179,7 +1191,7 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 	memset(owner, 0, PORT_SLOTS * sizeof(*owner));
 	for (i = 0; i < doc->n_rl; i++) {
 		const struct ew_rl_doc *c = &doc->rl[i];
-		const struct ynode *item = ypath(x, "ratelimit", (long)i, NULL, -1);
+		const struct ew_ynode *item = ypath(x, "ratelimit", (long)i, NULL, -1);
 
 		if (!name_ok(c->name)) {
 			r = nerr(x, ypath(x, "ratelimit", (long)i, "name", -1), c->line,
@@ -1219,7 +1231,7 @@ static int check_doc(struct ctx *x, const struct ew_policy_doc *doc)
 		}
 		for (j = 0; j < c->n_ports; j++) {
 			const struct ew_portspec *o = &c->ports[j];
-			const struct ynode *n = ypath(x, "ratelimit", (long)i, "ports", (long)j);
+			const struct ew_ynode *n = ypath(x, "ratelimit", (long)i, "ports", (long)j);
 
 			if (!portspec_ok(o)) {
 				r = nerr(x, n, c->line, "ratelimit[%zu].ports[%zu]: bad port range",
@@ -1302,7 +1314,8 @@ void ew_policy_doc_free(struct ew_policy_doc *doc)
 }
 
 /* The whole file, up to DOC_MAX_BYTES; pipes too, so "apply -" can work one day. */
-static int read_file(const char *path, char **out, size_t *len, char *err, size_t errlen)
+static int read_file(const char *path, const char *what, char **out, size_t *len,
+		     struct stat *st_out, char *err, size_t errlen)
 {
 	size_t cap, n = 0;
 	char *buf = NULL, *nb;
@@ -1324,7 +1337,7 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 	}
 	if (S_ISDIR(st.st_mode)) {
 		r = -EISDIR;
-		snprintf(err, errlen, "%s: is a directory, not a policy file", path);
+		snprintf(err, errlen, "%s: is a directory, not a %s", path, what);
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && st.st_size > DOC_MAX_BYTES)
@@ -1362,64 +1375,102 @@ static int read_file(const char *path, char **out, size_t *len, char *err, size_
 	}
 	*out = buf;
 	*len = n;
+	if (st_out)
+		*st_out = st;
 	buf = NULL;
 	goto out;
 too_big:
 	r = -EFBIG;
-	snprintf(err, errlen, "%s: larger than %u MiB; a policy file is not that large", path,
-		 DOC_MAX_BYTES >> 20);
+	snprintf(err, errlen, "%s: larger than %u MiB; a %s is not that large", path,
+		 DOC_MAX_BYTES >> 20, what);
 out:
 	free(buf);
 	close(fd);
 	return r;
 }
 
-int ew_policy_doc_load(const char *path, bool force, struct ew_policy_doc *doc, FILE *warn,
-		       char *err, size_t errlen)
+int ew_yaml_load(const char *path, const char *what, int max_depth, struct ew_ynode **root,
+		 struct stat *st, char *err, size_t errlen)
 {
-	struct ctx x = { .file = path, .err = err, .errlen = errlen, .warn = warn, .force = force };
-	struct ew_policy_doc d;
-	struct ynode *root = NULL;
+	struct ctx x = { .file = path, .what = what, .err = err, .errlen = errlen };
 	bool parser = false;
 	char *buf = NULL;
-	size_t len = 0;
 	int r;
 
-	ew_policy_doc_init(doc);
-	ew_policy_doc_init(&d);
-	r = read_file(path, &buf, &len, err, errlen);
+	*root = NULL;
+	x.max_depth = max_depth < 1		   ? 1 :
+		      max_depth > YAML_DEPTH_LIMIT ? YAML_DEPTH_LIMIT :
+						     max_depth;
+	r = read_file(path, what, &buf, &x.len, st, err, errlen);
 	if (r)
 		return r;
 	x.buf = buf;
-	x.len = len;
 	if (!yaml_parser_initialize(&x.parser)) {
 		r = -ENOMEM;
 		goto out;
 	}
 	parser = true;
-	yaml_parser_set_input_string(&x.parser, (const unsigned char *)buf, len);
+	yaml_parser_set_input_string(&x.parser, (const unsigned char *)buf, x.len);
 	/* Fixed, so that a UTF-16 byte-order mark is an error instead of a conversion. */
 	yaml_parser_set_encoding(&x.parser, YAML_UTF8_ENCODING);
-	r = build_doc(&x, &root);
-	if (r)
-		goto out;
-	x.root = root;
-	r = walk(&x, root, &d);
-	if (r)
-		goto out;
-	r = check_doc(&x, &d);
-	if (r)
-		goto out;
-	*doc = d;
-	ew_policy_doc_init(&d);
+	r = build_doc(&x, root);
 out:
 	if (r == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
-	ew_policy_doc_free(&d);
-	ynode_free(root);
 	if (parser)
 		yaml_parser_delete(&x.parser);
 	free(buf);
+	return r;
+}
+
+/* Walk and check a tree into a fresh document; *doc is set only on success. */
+static int parse_tree(struct ctx *x, const struct ew_ynode *root, struct ew_policy_doc *doc)
+{
+	struct ew_policy_doc d;
+	int r;
+
+	ew_policy_doc_init(&d);
+	x->root = root;
+	r = walk(x, root, &d);
+	if (!r)
+		r = check_doc(x, &d);
+	if (r == -ENOMEM && x->err && x->errlen)
+		snprintf(x->err, x->errlen, "%s: out of memory", x->file ? x->file : "policy");
+	if (!r) {
+		*doc = d;
+		ew_policy_doc_init(&d);
+	}
+	ew_policy_doc_free(&d);
+	return r;
+}
+
+int ew_policy_doc_parse(const char *file, const struct ew_ynode *node, bool force,
+			struct ew_policy_doc *doc, FILE *warn, char *err, size_t errlen)
+{
+	struct ctx x = { .file = file, .what = "config file", .err = err, .errlen = errlen,
+			 .warn = warn, .force = force, .embedded = true };
+
+	ew_policy_doc_init(doc);
+	if (!file || !node) {
+		snprintf(err, errlen, "policy: no document to parse");
+		return -EINVAL;
+	}
+	return parse_tree(&x, node, doc);
+}
+
+int ew_policy_doc_load(const char *path, bool force, struct ew_policy_doc *doc, FILE *warn,
+		       char *err, size_t errlen)
+{
+	struct ctx x = { .file = path, .what = "policy file", .err = err, .errlen = errlen,
+			 .warn = warn, .force = force };
+	struct ew_ynode *root = NULL;
+	int r;
+
+	ew_policy_doc_init(doc);
+	r = ew_yaml_load(path, x.what, DOC_MAX_DEPTH, &root, NULL, err, errlen);
+	if (!r)
+		r = parse_tree(&x, root, doc);
+	ew_ynode_free(root);
 	return r;
 }
 

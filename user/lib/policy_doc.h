@@ -31,6 +31,11 @@
  * Within list items, acl port/from, ratelimit name/ports/rate/burst and
  * block cidr are required; count defaults to pkt, reason to "". Anchors,
  * aliases and tags are refused; ports always name their protocol.
+ *
+ * The same document can sit inside another YAML file (the daemon's config
+ * has it under "network:"): ew_yaml_load reads any file into the tree below,
+ * with the same refusals and positions, and ew_policy_doc_parse takes the
+ * policy from one node of it.
  */
 #ifndef EW_POLICY_DOC_H
 #define EW_POLICY_DOC_H
@@ -40,6 +45,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "edgeward/blocklist.h"
 #include "edgeward/policy.h"
@@ -84,6 +90,36 @@ struct ew_policy_doc {
 	size_t n_block;
 };
 
+/*
+ * A YAML file as a tree. Read with libyaml's event API (not its document
+ * API, which resolves aliases silently), so anchors, aliases and tags are
+ * refused where they appear, nesting and node count are bounded, and every
+ * node keeps its position for messages.
+ */
+enum ew_ytype { EW_Y_SCALAR, EW_Y_SEQ, EW_Y_MAP };
+
+struct ew_ynode {
+	enum ew_ytype type;
+	int line, col;		/* 1-based, as an editor counts */
+	bool plain;		/* scalar without quotes: the only style numbers may use */
+	char *str;		/* scalar text; NUL-free (checked) */
+	struct ew_ynode **kids;	/* sequence items; mapping key, value, key, value... */
+	size_t n, cap;
+};
+
+/*
+ * Read path (at most 16 MiB, UTF-8, one document) into *root (NULL for an
+ * empty stream). what names the kind of file in messages ("config file");
+ * max_depth bounds nesting (1..64; the root is at depth 0, a scalar in a
+ * list in a mapping at 2). st, if non-NULL, gets the fstat of the file as it
+ * was read. Errors as ew_policy_doc_load.
+ */
+int ew_yaml_load(const char *path, const char *what, int max_depth, struct ew_ynode **root,
+		 struct stat *st, char *err, size_t errlen);
+void ew_ynode_free(struct ew_ynode *n);
+/* A plain empty, "~" or "null" scalar: YAML's null. */
+bool ew_ynode_is_null(const struct ew_ynode *n);
+
 /* Defaults: tcp allow, udp allow, icmp allow, bogons allow, v4mapped drop, non_ip allow. */
 void ew_policy_doc_init(struct ew_policy_doc *doc);
 void ew_policy_doc_free(struct ew_policy_doc *doc);
@@ -98,6 +134,14 @@ void ew_policy_doc_free(struct ew_policy_doc *doc);
  */
 int ew_policy_doc_load(const char *path, bool force, struct ew_policy_doc *doc, FILE *warn,
 		       char *err, size_t errlen);
+/*
+ * The same from node, a mapping inside a larger YAML file read by
+ * ew_yaml_load (file is its name, for messages). version is optional there;
+ * the mapping's own messages call it "network"; CIDRs of length 0 are refused
+ * unless force. Same results as ew_policy_doc_load.
+ */
+int ew_policy_doc_parse(const char *file, const struct ew_ynode *node, bool force,
+			struct ew_policy_doc *doc, FILE *warn, char *err, size_t errlen);
 
 /* One CIDR of a set: set 0 is the allowlist, 1..255 the ACL of that id. */
 struct ew_set_entry {
