@@ -8,7 +8,11 @@
 #   - a corpus of hostile input (addresses, durations, rates, ports, names,
 #     policy files), each rejected with exit 1, a message naming the item
 #     (FILE:LINE for files) and the maps exactly as before (dumps compared);
-#   - traffic through the filter: counters, DROPPED: events, the rate cap.
+#   - traffic through the filter: counters, DROPPED: events, the rate cap;
+#   - emergency mode (no daemon, the default here): each change recorded in a
+#     private journal, reads and refused changes not; the fallback warning;
+#   - the daemon path, against a fake edgewardd on a private Unix socket: the
+#     request each command sends and how it shows the answer.
 # Prints "ok - name" / "not ok - name: why" and "N passed, N failed".
 # Exit 0 all passed, 1 a failure, 77 skip (not root, no bpffs).
 #
@@ -21,6 +25,8 @@ NS=ewcli$$
 PIN=/sys/fs/bpf/edgeward-test-cli-$$
 export EDGEWARD_PIN_DIR=$PIN
 TMP=$(mktemp -d /tmp/ewcli.XXXXXX)
+# Emergency mode (no daemon) on private paths: never the system's socket or journal.
+export EDGEWARD_DIRECT=1 EDGEWARD_SOCKET=$TMP/none.sock EDGEWARD_JOURNAL=$TMP/journal
 # The system interpreter: a version-manager shim costs 100 ms a call.
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
@@ -41,7 +47,9 @@ if ! mountpoint -q /sys/fs/bpf; then
 	exit 77
 fi
 
+FAKE_PID=
 cleanup() {
+	[ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null
 	ip netns del "$NS" 2>/dev/null
 	rm -rf "$PIN" 2>/dev/null
 	rm -rf "$TMP"
@@ -660,6 +668,331 @@ expect "block flush (all)" 'd["removed"] == 3' block flush
 expect "block list: empty after flush" 'd["count"] == 0' block list
 expect "detach at the end" 'd["detached"]' detach ewa
 expect "status: nothing attached" 'd["loaded"] and d["attachments"] == []' status
+
+# ---------------------------------------------------------------- journal (emergency mode)
+
+# jrecords: the journal's records as a JSON array ([] before the first).
+jrecords() {
+	"${CTL[@]}" -j audit 2>/dev/null || echo '[]'
+}
+jcount() {
+	jrecords | $PY -c 'import json, sys; print(len(json.load(sys.stdin)))' 2>/dev/null || echo 0
+}
+
+# journaled NAME ACTION EXPR ARGS...: "-j ARGS" succeeds and appends exactly one
+# emergency_direct record for ACTION, on which EXPR holds (d = the record).
+journaled() {
+	local name=$1 action=$2 expr=$3 before after last
+	shift 3
+	before=$(jcount)
+	run -j "$@"
+	after=$(jcount)
+	if [ "$rc" -ne 0 ]; then
+		nok "$name" "exit $rc (out: $out; err: $err)"
+		return
+	fi
+	if [ "$after" -ne $((before + 1)) ]; then
+		nok "$name" "the journal had $before records, now $after"
+		return
+	fi
+	last=$(jrecords | $PY -c 'import json, sys; print(json.dumps(json.load(sys.stdin)[-1]))')
+	if pyj "$last" "d['type'] == 'emergency_direct' and d['action'] == '$action' and d['actor'] == 'root' and d['result'] == 'success' and 'request' in d['details'] and ($expr)"; then
+		ok "$name"
+	else
+		nok "$name" "record: $last"
+	fi
+}
+
+# not_journaled NAME WANT_RC ARGS...: "-j ARGS" exits WANT_RC and the journal does not grow.
+not_journaled() {
+	local name=$1 want=$2 before after
+	shift 2
+	before=$(jcount)
+	run -j "$@"
+	after=$(jcount)
+	if [ "$rc" -ne "$want" ]; then
+		nok "$name" "exit $rc, expected $want (out: $out)"
+	elif [ "$after" -ne "$before" ]; then
+		nok "$name" "the journal went from $before to $after records"
+	else
+		ok "$name"
+	fi
+}
+
+[ "$(jcount)" -gt 0 ] && ok "journal: the changes above were recorded" ||
+	nok "journal: the changes above were recorded" "$(jcount) records in $EDGEWARD_JOURNAL"
+journaled "journal: attach" attach 'd["resource"] == "filter" and d["details"]["request"] == {"interface": "ewa"} and d["details"]["result"]["interface"] == "ewa"' attach ewa
+journaled "journal: block add" block.add 'd["resource"] == "blocklist" and d["details"]["request"]["cidrs"] == ["192.0.2.50/32"] and d["details"]["request"]["ttl_s"] == 600 and d["details"]["result"]["blocked"][0]["cidr"] == "192.0.2.50/32"' block add 192.0.2.50 --ttl 10m --reason journal
+journaled "journal: block del" block.del 'd["details"]["result"]["deleted"] == ["192.0.2.50/32"]' block del 192.0.2.50
+journaled "journal: block import" block.import 'd["details"]["request"]["file"].endswith("firehol.netset") and d["details"]["result"]["imported"] == 8' block import "$TMP/firehol.netset"
+journaled "journal: block flush" block.flush 'd["details"]["request"] == {"origin": "import"} and d["details"]["result"]["removed"] == 8' block flush --origin import
+journaled "journal: allow add" allow.add 'd["resource"] == "allowlist" and d["details"]["result"]["added"] == ["192.0.2.60/32"]' allow add 192.0.2.60
+journaled "journal: allow del" allow.del 'd["details"]["result"]["deleted"] == ["192.0.2.60/32"]' allow del 192.0.2.60
+journaled "journal: acl add" acl.add 'd["resource"] == "acl" and d["details"]["request"]["port"] == "2222/tcp"' acl add 2222 from 10.0.0.0/8
+journaled "journal: acl del" acl.del 'd["details"]["result"]["acl_deleted"]' acl del 2222/tcp
+journaled "journal: ratelimit set" ratelimit.set 'd["resource"] == "ratelimit" and d["details"]["result"]["class"]["name"] == "jtest"' ratelimit set jtest --ports 8443 --rate 5/sec --burst 5
+journaled "journal: ratelimit del" ratelimit.del 'd["details"]["result"]["deleted"] == "jtest"' ratelimit del jtest
+journaled "journal: policy set" policy.set 'd["resource"] == "policy" and d["details"]["request"] == {"events": {"max_per_sec": 100}}' policy set --events-max 100
+journaled "journal: apply keeps the file's size and hash, not its text" apply 'd["details"]["request"]["name"] == "'"$EXAMPLE"'" and "yaml" not in d["details"]["request"] and len(d["details"]["request"]["yaml_sha256"]) == 64 and d["details"]["request"]["yaml_bytes"] > 0' apply "$EXAMPLE"
+journaled "journal: reload" reload 'd["details"]["result"]["reloaded"]' reload
+journaled "journal: detach" detach 'd["details"]["result"]["detached"]' detach ewa
+not_journaled "journal: reads leave no record (block list)" 0 block list
+not_journaled "journal: reads leave no record (policy show)" 0 policy show
+not_journaled "journal: reads leave no record (status)" 0 status
+not_journaled "journal: a dry run leaves no record" 0 apply --dry-run "$EXAMPLE"
+not_journaled "journal: a refused change leaves no record" 1 block del 192.0.2.50
+not_journaled "journal: a bad request leaves no record" 1 allow add 10.1
+run -j audit verify
+[ "$rc" -eq 0 ] && ok "journal: audit verify passes" || nok "journal: audit verify passes" "exit $rc: $out"
+
+# ---------------------------------------------------------------- no daemon, no --direct
+
+# run_env ENV... CMD...: run under env(1); sets out, err, rc.
+run_env() {
+	out=$(env "$@" 2>"$TMP/err")
+	rc=$?
+	err=$(cat "$TMP/err")
+}
+
+# Root without a running daemon falls back to the maps, and says so every time.
+run_env -u EDGEWARD_DIRECT EDGEWARD_SOCKET="$TMP/none.sock" "${CTL[@]}" -j block list
+if [ "$rc" -eq 0 ] && grep -q "edgewardd is not running.*emergency mode" <<<"$err" && pyj "$out" '"blocks" in d'; then
+	ok "no socket, no --direct: emergency mode with a warning"
+else
+	nok "no socket, no --direct: emergency mode with a warning" "exit $rc err: $err"
+fi
+run_env -u EDGEWARD_DIRECT EDGEWARD_SOCKET="$TMP/none.sock" "${CTL[@]}" -q -j block list
+[ "$rc" -eq 0 ] && [ -z "$err" ] && ok "-q: no emergency-mode warning" || nok "-q: no emergency-mode warning" "exit $rc err: $err"
+run_env -u EDGEWARD_DIRECT "${CTL[@]}" --direct --socket "$TMP/none.sock" -j block list
+[ "$rc" -eq 0 ] && [ -z "$err" ] && ok "--direct: no warning" || nok "--direct: no warning" "exit $rc err: $err"
+run_env "${CTL[@]}" --direct --server https://127.0.0.1:9 block list
+[ "$rc" -eq 2 ] && grep -q "exclude" <<<"$err" && ok "--direct and --server exclude each other" ||
+	nok "--direct and --server exclude each other" "exit $rc err: $err"
+run_env "${CTL[@]}" --server http://127.0.0.1:9 block list
+[ "$rc" -eq 2 ] && grep -q "https://" <<<"$err" && ok "--server wants https://" || nok "--server wants https://" "exit $rc err: $err"
+for c in "user list" "user role alice viewer" "user disable alice" "config reload" "logout"; do
+	# shellcheck disable=SC2086
+	run $c
+	if [ "$rc" -eq 1 ] && grep -q "needs edgewardd" <<<"$err"; then
+		ok "emergency mode: '$c' needs the daemon"
+	else
+		nok "emergency mode: '$c' needs the daemon" "exit $rc err: $err"
+	fi
+done
+run login --user alice
+[ "$rc" -eq 2 ] && grep -q -- "--server" <<<"$err" && ok "login without --server: usage error" ||
+	nok "login without --server: usage error" "exit $rc err: $err"
+for c in "login" "logout" "user" "user add" "user list" "user passwd" "user role" "user disable" \
+	"user unlock" "user mfa-enrol" "config" "config check" "config reload" "audit"; do
+	# shellcheck disable=SC2086
+	run $c --help
+	if [ "$rc" -eq 0 ] && grep -q '^Usage:' <<<"$out" && grep -q 'Example' <<<"$out"; then
+		ok "help: $c --help"
+	else
+		nok "help: $c --help" "exit $rc, output: $(head -3 <<<"$out")"
+	fi
+done
+usage_err "user add without --email" user add bob --role viewer
+usage_err "user: unknown option" user list --bogus
+
+# ---------------------------------------------------------------- the daemon path (a fake edgewardd)
+
+# A stand-in for edgewardd on a private Unix socket: it logs every request
+# (method, path, JSON body) and answers from a table, so the requests the
+# commands send and the way they show answers can be checked without a daemon.
+FAKE=$TMP/fake.sock
+FAKELOG=$TMP/fake.log
+$PY - "$FAKE" "$FAKELOG" <<'PYEOF' &
+import http.server, json, os, socketserver, sys
+sock, log = sys.argv[1], sys.argv[2]
+blk = {"cidr": "192.0.2.1/32", "new": True, "origin": "manual", "expires_in_s": 3600, "reason": "x"}
+row = {"cidr": "192.0.2.1/32", "origin": "manual", "expires": "in 1h", "expires_in_s": 3600,
+       "expired": False, "hits": 7, "added": "2025-01-02T03:04:05+00:00",
+       "added_unix": 1735787045, "reason": "x"}
+fill = {"entries": 0, "max": 1}
+answers = {
+    ("POST", "/v1/blocks"): (200, {"blocked": [blk], "messages": ["warning: said by the daemon"]}),
+    ("GET", "/v1/blocks"): (200, {"count": 1, "blocks": [row]}),
+    ("POST", "/v1/blocks/delete"): (404, {"error": "192.0.2.9/32 is not in the blocklist (nothing removed)"}),
+    ("GET", "/v1/stats"): (200, {"reasons": [{"reason": "pass", "id": 0, "drop": False, "packets": 9, "bytes": 900}],
+                                 "total": {"packets": 9, "bytes": 900, "dropped_packets": 0, "dropped_bytes": 0},
+                                 "maps": {k: fill for k in ("bl4", "bl6", "rl_state", "lpm4", "lpm6")}}),
+    ("POST", "/v1/users/al%2Fice/role"): (200, {"username": "al/ice", "role": "viewer"}),
+    ("POST", "/v1/config/check"): (200, {"ok": False, "errors": ["edgewardd.yaml:3: unknown key"]}),
+}
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        with open(log, "a") as f:
+            f.write(json.dumps({"method": self.command, "path": self.path,
+                                "body": json.loads(body) if body else None}) + "\n")
+        status, ans = answers.get((self.command, self.path.split("?")[0]),
+                                  (404, {"error": "no such endpoint"}))
+        data = json.dumps(ans).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_GET = do_POST = answer
+    def log_message(self, *a):
+        pass
+    def address_string(self):
+        return "unix"
+if os.path.exists(sock):
+    os.unlink(sock)
+socketserver.UnixStreamServer(sock, H).serve_forever()
+PYEOF
+FAKE_PID=$!
+for _ in $(seq 50); do [ -S "$FAKE" ] && break; sleep 0.1; done
+
+# via ARGS...: run with the fake daemon as edgewardd (no emergency mode).
+via() {
+	run_env -u EDGEWARD_DIRECT EDGEWARD_SOCKET="$FAKE" "${CTL[@]}" "$@"
+}
+# sent EXPR: the last request the fake daemon received satisfies EXPR (d).
+sent() {
+	pyj "$(tail -1 "$FAKELOG" 2>/dev/null)" "$1"
+}
+
+jbefore=$(jcount)
+via block add 192.0.2.1 --ttl 1h --reason x
+if [ "$rc" -eq 0 ] && [ "$out" = "blocked 192.0.2.1/32 (new, expires in 1h)" ] &&
+	grep -q "^warning: said by the daemon$" <<<"$err" &&
+	sent 'd["method"] == "POST" and d["path"] == "/v1/blocks" and d["body"] == {"cidrs": ["192.0.2.1/32"], "ttl_s": 3600, "reason": "x"}'; then
+	ok "daemon: block add sends POST /v1/blocks, shows the answer and its messages"
+else
+	nok "daemon: block add sends POST /v1/blocks, shows the answer and its messages" \
+		"exit $rc out: $out err: $err sent: $(tail -1 "$FAKELOG" 2>/dev/null)"
+fi
+via -j block add 192.0.2.1
+pyj "$out" '"messages" not in d and d["blocked"][0]["cidr"] == "192.0.2.1/32"' &&
+	ok "daemon: -j prints the answer without its messages" || nok "daemon: -j prints the answer without its messages" "$out"
+via block list --origin manual --expired
+if [ "$rc" -eq 0 ] && grep -Eq '^192\.0\.2\.1/32 +manual +in 1h +7 +2025-01-02T03:04:05\+00:00 +x$' <<<"$out" &&
+	sent 'd["method"] == "GET" and d["path"] == "/v1/blocks?origin=manual&expired=true" and d["body"] is None'; then
+	ok "daemon: block list sends its filters in the query and prints the table"
+else
+	nok "daemon: block list sends its filters in the query and prints the table" \
+		"exit $rc out: $out sent: $(tail -1 "$FAKELOG" 2>/dev/null)"
+fi
+via -j block del 192.0.2.9
+[ "$rc" -eq 1 ] && pyj "$out" '"not in the blocklist" in d["error"] and "404" in d["error"]' &&
+	ok "daemon: an error answer is the command's error (exit 1)" ||
+	nok "daemon: an error answer is the command's error (exit 1)" "exit $rc: $out"
+via stats
+[ "$rc" -eq 0 ] && grep -Eq '^pass +pass +9 +900$' <<<"$out" && ok "daemon: stats from GET /v1/stats" ||
+	nok "daemon: stats from GET /v1/stats" "exit $rc: $out"
+via -j events --count 1
+[ "$rc" -eq 1 ] && pyj "$out" '"daemon consumes drop events" in d["error"]' &&
+	ok "daemon: events refuses (the daemon is the reader)" ||
+	nok "daemon: events refuses (the daemon is the reader)" "exit $rc: $out"
+via user role al/ice viewer
+[ "$rc" -eq 0 ] && sent 'd["path"] == "/v1/users/al%2Fice/role" and d["body"] == {"role": "viewer"}' &&
+	ok "daemon: user role percent-encodes the name" ||
+	nok "daemon: user role percent-encodes the name" "exit $rc err: $err sent: $(tail -1 "$FAKELOG" 2>/dev/null)"
+via config check
+[ "$rc" -eq 1 ] && grep -q "edgewardd.yaml:3: unknown key" <<<"$err" &&
+	ok "daemon: config check prints the daemon's errors, exit 1" ||
+	nok "daemon: config check prints the daemon's errors, exit 1" "exit $rc err: $err"
+[ "$(jcount)" -eq "$jbefore" ] && ok "daemon: edgewardctl journals nothing itself" ||
+	nok "daemon: edgewardctl journals nothing itself" "$jbefore -> $(jcount) records"
+kill "$FAKE_PID" 2>/dev/null
+wait "$FAKE_PID" 2>/dev/null
+FAKE_PID=
+
+# ---------------------------------------------------------------- login over HTTPS (a fake edgewardd)
+
+# The same stand-in on loopback HTTPS (a throw-away certificate, a port the
+# kernel picks): login saves the token, later calls send it, logout drops it.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/key.pem" -out "$TMP/cert.pem" -days 1 \
+	-subj "/CN=127.0.0.1" -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1
+$PY - "$TMP/cert.pem" "$TMP/key.pem" "$TMP/tls.port" "$FAKELOG" <<'PYEOF' &
+import base64, http.server, json, ssl, sys
+cert, key, portfile, log = sys.argv[1:5]
+def b64(d):
+    return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+token = b64({"alg": "HS256", "typ": "JWT"}) + "." + b64({"sub": "alice", "role": "admin"}) + ".sig"
+class H(http.server.BaseHTTPRequestHandler):
+    def answer(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(n)) if n else None
+        with open(log, "a") as f:
+            f.write(json.dumps({"method": self.command, "path": self.path, "body": body,
+                                "auth": self.headers.get("Authorization")}) + "\n")
+        status, ans = 404, {"error": "no such endpoint"}
+        if self.path == "/v1/auth/login":
+            if body.get("username") == "bob" and "totp" not in body:
+                status, ans = 401, {"error": "mfa required"}
+            elif body.get("password") != "s3cret":
+                status, ans = 401, {"error": "invalid credentials"}
+            else:
+                status, ans = 200, {"access_token": token, "refresh_token": "r", "expires_in": 3600,
+                                    "token_type": "Bearer", "role": "admin"}
+        elif self.path in ("/v1/auth/logout", "/v1/users/alice/password"):
+            status, ans = 200, {}
+        data = json.dumps(ans).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    do_GET = do_POST = answer
+    def log_message(self, *a):
+        pass
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+srv = http.server.HTTPServer(("127.0.0.1", 0), H)
+srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+open(portfile, "w").write(str(srv.server_address[1]))
+srv.serve_forever()
+PYEOF
+FAKE_PID=$!
+for _ in $(seq 50); do [ -s "$TMP/tls.port" ] && break; sleep 0.1; done
+SRV=(--server "https://127.0.0.1:$(cat "$TMP/tls.port" 2>/dev/null)" --cacert "$TMP/cert.pem")
+TOK=$TMP/tok/token
+
+# tls INPUT ARGS...: run against the HTTPS stand-in with INPUT on stdin (in
+# this network namespace, where it listens).
+tls() {
+	local input=$1
+	shift
+	out=$(env -u EDGEWARD_DIRECT EDGEWARD_TOKEN_FILE="$TOK" "$CTL_BIN" "${SRV[@]}" "$@" \
+		<<<"$input" 2>"$TMP/err")
+	rc=$?
+	err=$(cat "$TMP/err")
+}
+
+tls s3cret login --user alice --password-stdin
+if [ "$rc" -eq 0 ] && [ "$out" = "logged in as alice (role admin), token valid for 1h" ] &&
+	[ "$(stat -c %a "$TOK" 2>/dev/null)" = 600 ] &&
+	sent 'd["path"] == "/v1/auth/login" and d["body"] == {"username": "alice", "password": "s3cret"}'; then
+	ok "login: POST /v1/auth/login, token saved 0600"
+else
+	nok "login: POST /v1/auth/login, token saved 0600" "exit $rc out: $out err: $err"
+fi
+tls wrong login --user alice --password-stdin
+[ "$rc" -eq 1 ] && grep -q "invalid credentials (HTTP 401)" <<<"$err" && ok "login: a wrong password is refused" ||
+	nok "login: a wrong password is refused" "exit $rc err: $err"
+tls s3cret login --user bob --password-stdin
+[ "$rc" -eq 1 ] && grep -q -- "--totp" <<<"$err" && ok "login: MFA required says to pass --totp" ||
+	nok "login: MFA required says to pass --totp" "exit $rc err: $err"
+tls s3cret -j login --user alice --password-stdin
+[ "$rc" -eq 0 ] && pyj "$out" 'd == {"logged_in": True, "user": "alice", "role": "admin", "expires_in": 3600}' &&
+	ok "login -j: no token on stdout" || nok "login -j: no token on stdout" "exit $rc: $out"
+tls newpass user passwd --password-stdin
+[ "$rc" -eq 0 ] && sent 'd["path"] == "/v1/users/alice/password" and d["body"] == {"password": "newpass"} and d["auth"].startswith("Bearer ey")' &&
+	ok "user passwd: oneself from the token, sent with it" ||
+	nok "user passwd: oneself from the token, sent with it" "exit $rc err: $err sent: $(tail -1 "$FAKELOG")"
+tls "" logout
+[ "$rc" -eq 0 ] && [ ! -e "$TOK" ] && sent 'd["path"] == "/v1/auth/logout"' && ok "logout: revoked there, removed here" ||
+	nok "logout: revoked there, removed here" "exit $rc err: $err"
+tls "" user passwd --password-stdin
+[ "$rc" -eq 2 ] && ok "user passwd without a login needs NAME" || nok "user passwd without a login needs NAME" "exit $rc err: $err"
+kill "$FAKE_PID" 2>/dev/null
+wait "$FAKE_PID" 2>/dev/null
+FAKE_PID=
 
 echo
 echo "$pass passed, $fail failed"

@@ -1,143 +1,86 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * edgewardctl acl add|del|list: service ACLs ("22/tcp only from these
- * networks"). Read-modify-write of the whole policy, committed in one swap.
+ * networks"). Read-modify-write of the whole policy, committed in one swap
+ * (the acl.* operations, ops_policy.c).
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
 
-static ssize_t find_acl(const struct ew_policy_doc *doc, const struct ew_portspec *p)
-{
-	size_t i;
-
-	for (i = 0; i < doc->n_acl; i++)
-		if (ctl_same_port(&doc->acl[i].port, p))
-			return (ssize_t)i;
-	return -1;
-}
-
-/* add or del: the port and the CIDRs given, then what was done to which. */
-struct acl_change {
-	bool add, created, removed_acl;
-	struct ew_portspec port;
-	char pbuf[32], where[64];	/* "22/tcp", "in the ACL of 22/tcp" */
-	struct ew_cidr *v;
-	size_t n;
-	json_t *done, *known;
-};
-
-/* Parse "PORT [from CIDR...]" at argv[optind...]; add needs the from part. */
-static int parse_acl_args(int argc, char **argv, bool force, struct acl_change *e)
+/*
+ * Parse "PORT [from CIDR...]" at argv[optind...] into req; add needs the
+ * from part. *pbuf gets the port's canonical text.
+ */
+static int parse_acl_args(int argc, char **argv, bool add, bool force, json_t *req, char *pbuf,
+			  size_t plen)
 {
 	char err[EW_ERRLEN], q[EW_QUOTE_LEN];
+	struct ew_portspec port;
+	json_t *from;
 
 	if (optind >= argc)
 		return ctl_usage("missing PORT");
-	if (ew_portspec_parse(argv[optind], EW_PI_TCP, &e->port, err, sizeof(err)))
+	if (ew_portspec_parse(argv[optind], EW_PI_TCP, &port, err, sizeof(err)))
 		return ctl_err("%s", err);
-	ew_portspec_format(&e->port, e->pbuf, sizeof(e->pbuf));
-	snprintf(e->where, sizeof(e->where), "in the ACL of %s", e->pbuf);
+	ew_portspec_format(&port, pbuf, plen);
+	json_object_set_new(req, "port", json_string(pbuf));
+	if (force)
+		json_object_set_new(req, "force", json_true());
 	if (optind + 1 >= argc)
-		return e->add ? ctl_usage("missing 'from CIDR...'") : CTL_OK;
+		return add ? ctl_usage("missing 'from CIDR...'") : CTL_OK;
 	if (strcmp(argv[optind + 1], "from"))
 		return ctl_usage("expected 'from' after the port, not %s",
 				 ew_quote(argv[optind + 1], q, sizeof(q)));
 	if (optind + 2 >= argc)
 		return ctl_usage("missing CIDR after 'from'");
-	return ctl_cidr_args(argc, argv, optind + 2, force, &e->v, &e->n);
-}
-
-static int acl_apply(struct ctl_policy *p)
-{
-	struct ew_policy_doc *doc = &p->doc;
-	struct acl_change *e = p->arg;
-	ssize_t k = find_acl(doc, &e->port);
-	struct ew_acl_doc *a;
-
-	if (e->add) {
-		if (k < 0) {
-			a = ctl_grow(doc->acl, doc->n_acl, 1, sizeof(*a));
-			if (!a)
-				return CTL_ERR;
-			doc->acl = a;
-			k = (ssize_t)doc->n_acl++;
-			a[k].port = e->port;
-			e->created = true;
-		}
-		a = &doc->acl[k];
-		return ctl_cidrs_add(&a->from, &a->n_from, e->v, e->n, e->where, e->done, e->known);
-	}
-	if (k < 0)
-		return ctl_err("%s has no ACL (see 'edgewardctl acl list')", e->pbuf);
-	a = &doc->acl[k];
-	if (!e->n) {
-		json_decref(e->done);
-		e->done = ctl_json_cidrs(a->from, a->n_from);
-		free(a->from);
-		CTL_ARRAY_DEL(doc->acl, doc->n_acl, k);
-		e->removed_acl = true;
-		return CTL_OK;
-	}
-	if (ctl_cidrs_del(a->from, &a->n_from, e->v, e->n, e->where, e->done))
+	if (ctl_cidr_args(argc, argv, optind + 2, force, &from))
 		return CTL_ERR;
-	if (!a->n_from)
-		return ctl_err("that would leave the ACL of %s empty; to delete the ACL, run "
-			       "'edgewardctl acl del %s'",
-			       e->pbuf, e->pbuf);
+	json_object_set_new(req, "from", from);
 	return CTL_OK;
 }
 
-static int acl_report(struct ctl_policy *p)
+static void acl_report(json_t *out, bool add, const char *pbuf)
 {
-	struct acl_change *e = p->arg;
+	json_t *x;
 	size_t i;
 
-	if (ctl.json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "port", json_string(e->pbuf));
-		if (e->add) {
-			json_object_set_new(o, "created", json_boolean(e->created));
-			json_object_set_new(o, "added", e->done);
-			json_object_set_new(o, "already", e->known);
-		} else {
-			json_object_set_new(o, "acl_deleted", json_boolean(e->removed_acl));
-			json_object_set_new(o, "deleted", e->done);
-			json_decref(e->known);
-		}
-		e->done = e->known = NULL;
-		ctl_json_print(o);
-	} else if (e->removed_acl) {
-		ctl_info("deleted the ACL of %s", e->pbuf);
-	} else {
-		if (e->created)
-			ctl_info("created an ACL for %s", e->pbuf);
-		for (i = 0; i < json_array_size(e->done); i++)
-			ctl_info("%s %s %s", e->pbuf,
-				 e->add ? "now reachable from" : "no longer reachable from",
-				 json_string_value(json_array_get(e->done, i)));
+	if (json_is_true(json_object_get(out, "acl_deleted"))) {
+		ctl_info("deleted the ACL of %s", pbuf);
+		return;
 	}
-	return CTL_OK;
+	json_array_foreach(json_object_get(out, "already"), i, x)
+		ctl_info("%s is already in the ACL of %s", json_string_value(x), pbuf);
+	if (json_is_true(json_object_get(out, "created")))
+		ctl_info("created an ACL for %s", pbuf);
+	json_array_foreach(json_object_get(out, add ? "added" : "deleted"), i, x)
+		ctl_info("%s %s %s", pbuf, add ? "now reachable from" : "no longer reachable from",
+			 json_string_value(x));
 }
 
 static int acl_edit(int argc, char **argv, bool add)
 {
-	struct acl_change e = { .add = add, .done = json_array(), .known = json_array() };
+	json_t *req = json_object(), *out = NULL;
 	bool force = false;
+	char pbuf[32];
 	int rc;
 
 	rc = ctl_opt_force(argc, argv, &force);
-	if (rc == CTL_RUN) {
-		rc = parse_acl_args(argc, argv, force, &e);
-		if (!rc)
-			rc = ctl_policy_edit(acl_apply, acl_report, &e);
+	if (rc != CTL_RUN)
+		goto out;
+	rc = parse_acl_args(argc, argv, add, force, req, pbuf, sizeof(pbuf));
+	if (!rc)
+		rc = ctl_op(add ? "acl.add" : "acl.del", req, &out);
+	if (!rc && ctl.json) {
+		rc = ctl_json_print(out) ? CTL_ERR : CTL_OK;
+		out = NULL;
+	} else if (!rc) {
+		acl_report(out, add, pbuf);
 	}
-	json_decref(e.done);
-	json_decref(e.known);
-	free(e.v);
+out:
+	json_decref(req);
+	json_decref(out);
 	return rc;
 }
 
@@ -151,42 +94,44 @@ static int cmd_acl_del(int argc, char **argv)
 	return acl_edit(argc, argv, false);
 }
 
-static int acl_show(struct ctl_policy *p)
+static int cmd_acl_list(int argc, char **argv)
 {
-	const struct ew_policy_doc *doc = &p->doc;
+	json_t *req, *out = NULL, *acl, *a;
 	struct ctl_table t;
-	char pbuf[32];
 	size_t i;
+	int rc = ctl_no_args(argc, argv);
 
-	if (ctl.json) {
-		ctl_json_print_kv("acl", ctl_json_acl(doc));
-		return CTL_OK;
-	}
-	if (!doc->n_acl) {
+	if (rc != CTL_RUN)
+		return rc;
+	req = json_object();
+	rc = ctl_op("acl.list", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (ctl.json)
+		return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+	acl = json_object_get(out, "acl");
+	if (!json_array_size(acl)) {
 		if (!ctl.quiet)
 			printf("no service ACLs\n");
+		json_decref(out);
 		return CTL_OK;
 	}
 	tbl_init(&t, 2, 0, "PORT", "FROM");
-	for (i = 0; i < doc->n_acl; i++) {
-		const struct ew_acl_doc *a = &doc->acl[i];
-		size_t len = a->n_from * (EW_CIDR_STRLEN + 2) + 1;
-		char *from = malloc(len);
+	json_array_foreach(acl, i, a) {
+		json_t *from = json_object_get(a, "from");
+		size_t len = json_array_size(from) * (EW_CIDR_STRLEN + 2) + 1;
+		char *s = malloc(len);
 
-		if (from)
-			ctl_join_cidrs(from, len, 0, a->from, a->n_from, ", ");
-		ew_portspec_format(&a->port, pbuf, sizeof(pbuf));
-		tbl_add(&t, pbuf, from ? from : "");
-		free(from);
+		if (s)
+			ctl_join(s, len, 0, from, ", ");
+		tbl_add(&t, ctl_js(a, "port"), s ? s : "");
+		free(s);
 	}
 	tbl_print(&t, stdout);
 	tbl_free(&t);
+	json_decref(out);
 	return CTL_OK;
-}
-
-static int cmd_acl_list(int argc, char **argv)
-{
-	return ctl_policy_view(argc, argv, acl_show);
 }
 
 static const struct ctl_cmd acl_cmds[] = {

@@ -1,73 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * edgewardctl allow add|del|list: the allowlist, part of the policy, so each
- * change is a read-modify-write of the whole policy, committed in one swap.
+ * change is a read-modify-write of the whole policy, committed in one swap
+ * (the allow.* operations, ops_policy.c).
  */
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stdio.h>
 
 #include "ctl.h"
 
-/* add or del: the CIDRs given, then what was done to which. */
-struct allow_change {
-	bool add;
-	struct ew_cidr *v;
-	size_t n;
-	json_t *done, *known;
-};
-
-static int allow_apply(struct ctl_policy *p)
-{
-	struct allow_change *e = p->arg;
-
-	if (e->add)
-		return ctl_cidrs_add(&p->doc.allow, &p->doc.n_allow, e->v, e->n, "allowed", e->done,
-				     e->known);
-	return ctl_cidrs_del(p->doc.allow, &p->doc.n_allow, e->v, e->n, "on the allowlist",
-			     e->done);
-}
-
-static int allow_report(struct ctl_policy *p)
-{
-	struct allow_change *e = p->arg;
-	size_t i;
-
-	if (ctl.json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, e->add ? "added" : "deleted", e->done);
-		if (e->add)
-			json_object_set_new(o, "already", e->known);
-		else
-			json_decref(e->known);
-		e->done = e->known = NULL;
-		ctl_json_print(o);
-	} else {
-		for (i = 0; i < json_array_size(e->done); i++)
-			ctl_info("%s %s", e->add ? "allowed" : "removed from the allowlist:",
-				 json_string_value(json_array_get(e->done, i)));
-	}
-	return CTL_OK;
-}
-
 static int allow_edit(int argc, char **argv, bool add)
 {
-	struct allow_change e = { .add = add, .done = json_array(), .known = json_array() };
+	json_t *req, *out = NULL, *cidrs = NULL, *x;
 	bool force = false;
+	size_t i;
 	int rc;
 
 	rc = ctl_opt_force(argc, argv, &force);
-	if (rc == CTL_RUN) {
-		rc = optind < argc ? ctl_cidr_args(argc, argv, optind, force, &e.v, &e.n) :
-				     ctl_usage("missing CIDR");
-		if (!rc)
-			rc = ctl_policy_edit(allow_apply, allow_report, &e);
-	}
-	json_decref(e.done);
-	json_decref(e.known);
-	free(e.v);
-	return rc;
+	if (rc != CTL_RUN)
+		return rc;
+	if (optind >= argc)
+		return ctl_usage("missing CIDR");
+	if (ctl_cidr_args(argc, argv, optind, force, &cidrs))
+		return CTL_ERR;
+	req = json_object();
+	json_object_set_new(req, "cidrs", cidrs);
+	if (force)
+		json_object_set_new(req, "force", json_true());
+	rc = ctl_op(add ? "allow.add" : "allow.del", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (ctl.json)
+		return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+	json_array_foreach(json_object_get(out, "already"), i, x)
+		ctl_info("%s is already allowed", json_string_value(x));
+	json_array_foreach(json_object_get(out, add ? "added" : "deleted"), i, x)
+		ctl_info("%s %s", add ? "allowed" : "removed from the allowlist:",
+			 json_string_value(x));
+	json_decref(out);
+	return CTL_OK;
 }
 
 static int cmd_allow_add(int argc, char **argv)
@@ -80,29 +51,28 @@ static int cmd_allow_del(int argc, char **argv)
 	return allow_edit(argc, argv, false);
 }
 
-static int allow_show(struct ctl_policy *p)
-{
-	const struct ew_policy_doc *doc = &p->doc;
-	char buf[EW_CIDR_STRLEN];
-	size_t i;
-
-	if (ctl.json)
-		ctl_json_print_kv("allow", ctl_json_cidrs(doc->allow, doc->n_allow));
-	else if (!doc->n_allow) {
-		if (!ctl.quiet)
-			printf("the allowlist is empty\n");
-	} else {
-		for (i = 0; i < doc->n_allow; i++) {
-			ew_cidr_format(&doc->allow[i], buf, sizeof(buf));
-			printf("%s\n", buf);
-		}
-	}
-	return CTL_OK;
-}
-
 static int cmd_allow_list(int argc, char **argv)
 {
-	return ctl_policy_view(argc, argv, allow_show);
+	json_t *req, *out = NULL, *allow, *x;
+	size_t i;
+	int rc = ctl_no_args(argc, argv);
+
+	if (rc != CTL_RUN)
+		return rc;
+	req = json_object();
+	rc = ctl_op("allow.list", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (ctl.json)
+		return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+	allow = json_object_get(out, "allow");
+	if (!json_array_size(allow) && !ctl.quiet)
+		printf("the allowlist is empty\n");
+	json_array_foreach(allow, i, x)
+		printf("%s\n", json_string_value(x));
+	json_decref(out);
+	return CTL_OK;
 }
 
 static const struct ctl_cmd allow_cmds[] = {

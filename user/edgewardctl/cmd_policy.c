@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * edgewardctl policy show|set and apply FILE.
+ * edgewardctl policy show|set and apply FILE, through the policy.* and apply
+ * operations (ops_policy.c).
  *
  * apply is all or nothing: the file is loaded, validated and compiled, the
  * blocklist's capacity is checked, then its block: entries are written with
@@ -10,105 +11,77 @@
  * import, auto, fleet) are never touched.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-#include "apply.h"
 #include "ctl.h"
+#include "policy_doc.h"
 
 /*
  * The default-policy flags: "deny" or "drop" (on) versus "allow". opt is the
- * policy set option and the text key, key the JSON key ("tcp" under default).
+ * policy set option and the text's label, key the JSON key under "default".
  */
 static const struct pol_flag {
 	const char *opt, *key, *on;
-	uint32_t bit;
 } pol_flags[] = {
-	{ "default-tcp", "tcp", "deny", EW_POL_TCP_DENY },
-	{ "default-udp", "udp", "deny", EW_POL_UDP_DENY },
-	{ "default-icmp", "icmp", "deny", EW_POL_ICMP_DENY },
-	{ "bogons", "bogons", "drop", EW_POL_BOGONS },
-	{ "v4mapped", "v4mapped", "drop", EW_POL_V4MAPPED },
-	{ "non-ip", "non_ip", "drop", EW_POL_NONIP_DROP },
+	{ "default-tcp", "tcp", "deny" },  { "default-udp", "udp", "deny" },
+	{ "default-icmp", "icmp", "deny" }, { "bogons", "bogons", "drop" },
+	{ "v4mapped", "v4mapped", "drop" }, { "non-ip", "non_ip", "drop" },
 };
 #define N_FLAGS	  (sizeof(pol_flags) / sizeof(pol_flags[0]))
 #define N_DEFAULT 3	/* the first three make the text's "default" line */
 
-static const char *flag_word(const struct ew_policy_doc *doc, const struct pol_flag *f)
-{
-	return doc->flags & f->bit ? f->on : "allow";
-}
-
 /* ---- show ---- */
 
-static json_t *policy_json(const struct ew_policy_doc *doc, const struct ew_policy *pol)
-{
-	json_t *o = json_object(), *d = json_object(), *ev = json_object();
-	size_t i;
-
-	if (pol)
-		ctl_json_gen(o, pol);
-	for (i = 0; i < N_FLAGS; i++)
-		json_object_set_new(d, pol_flags[i].key,
-				    json_string(flag_word(doc, &pol_flags[i])));
-	json_object_set_new(o, "default", d);
-	json_object_set_new(o, "open", ctl_json_portlist(doc->open, doc->n_open));
-	json_object_set_new(o, "allow", ctl_json_cidrs(doc->allow, doc->n_allow));
-	json_object_set_new(o, "acl", ctl_json_acl(doc));
-	json_object_set_new(o, "ratelimit", ctl_json_rl(doc));
-	json_object_set_new(ev, "sample", json_integer(doc->ev_sample));
-	json_object_set_new(ev, "max_per_sec", json_integer(doc->ev_max_per_s));
-	json_object_set_new(o, "events", ev);
-	return o;
-}
-
 /* Text form: one aligned "key  value" line each. */
-static void policy_text(const struct ew_policy_doc *doc, const struct ew_policy *pol)
+static void policy_text(json_t *o)
 {
+	json_t *d = json_object_get(o, "default"), *ev = json_object_get(o, "events");
+	json_t *open = json_object_get(o, "open"), *allow = json_object_get(o, "allow");
+	json_t *acl = json_object_get(o, "acl"), *rls = json_object_get(o, "ratelimit"), *x;
 	struct ctl_table t;
-	char buf[64], line[512];
-	size_t i, o;
+	char line[512];
+	size_t i, n;
 
 	tbl_init(&t, 2, 0, "POLICY", "");
-	if (pol) {
-		ctl_gen_text(pol, line, sizeof(line));
+	if (json_object_get(o, "generation")) {
+		ctl_gen_text(o, line, sizeof(line));
 		tbl_add(&t, "generation", line);
 	}
-	for (o = 0, i = 0; i < N_DEFAULT; i++)
-		o += (size_t)snprintf(line + o, sizeof(line) - o, "%s%s %s", i ? ", " : "",
-				      pol_flags[i].key, flag_word(doc, &pol_flags[i]));
+	for (n = 0, i = 0; i < N_DEFAULT; i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %s", i ? ", " : "",
+				      pol_flags[i].key, ctl_js(d, pol_flags[i].key));
 	tbl_add(&t, "default", line);
 	for (i = N_DEFAULT; i < N_FLAGS; i++)
-		tbl_add(&t, pol_flags[i].opt, flag_word(doc, &pol_flags[i]));
-	ctl_join_ports(line, sizeof(line), 0, doc->open, doc->n_open, ", ");
-	tbl_add(&t, "open", doc->n_open ? line : "-");
-	ctl_join_cidrs(line, sizeof(line), 0, doc->allow, doc->n_allow, ", ");
-	tbl_add(&t, "allow", doc->n_allow ? line : "-");
-	if (!doc->n_acl)
+		tbl_add(&t, pol_flags[i].opt, ctl_js(d, pol_flags[i].key));
+	ctl_join(line, sizeof(line), 0, open, ", ");
+	tbl_add(&t, "open", json_array_size(open) ? line : "-");
+	ctl_join(line, sizeof(line), 0, allow, ", ");
+	tbl_add(&t, "allow", json_array_size(allow) ? line : "-");
+	if (!json_array_size(acl))
 		tbl_add(&t, "acl", "-");
-	for (i = 0; i < doc->n_acl; i++) {
-		ew_portspec_format(&doc->acl[i].port, buf, sizeof(buf));
-		o = (size_t)snprintf(line, sizeof(line), "%s from ", buf);
-		ctl_join_cidrs(line, sizeof(line), o, doc->acl[i].from, doc->acl[i].n_from, ", ");
+	json_array_foreach(acl, i, x) {
+		n = (size_t)snprintf(line, sizeof(line), "%s from ", ctl_js(x, "port"));
+		ctl_join(line, sizeof(line), n, json_object_get(x, "from"), ", ");
 		tbl_add(&t, i ? "" : "acl", line);
 	}
-	if (!doc->n_rl)
+	if (!json_array_size(rls))
 		tbl_add(&t, "ratelimit", "-");
-	for (i = 0; i < doc->n_rl; i++) {
-		const struct ew_rl_doc *rl = &doc->rl[i];
-		char rate[32];
-
-		ctl_rate_text(rl, rate, sizeof(rate));
-		o = (size_t)snprintf(line, sizeof(line),
-				     "%s: %s burst %u per source, counting %s, on ", rl->name, rate,
-				     rl->burst, rl->count_conn ? "connections" : "packets");
-		ctl_join_ports(line, sizeof(line), o, rl->ports, rl->n_ports, ", ");
+	json_array_foreach(rls, i, x) {
+		n = (size_t)snprintf(line, sizeof(line),
+				     "%s: %s burst %lld per source, counting %s, on ",
+				     ctl_js(x, "name"), ctl_js(x, "rate"), ctl_ji(x, "burst"),
+				     strcmp(ctl_js(x, "count"), "conn") ? "packets" :
+									  "connections");
+		ctl_join(line, sizeof(line), n, json_object_get(x, "ports"), ", ");
 		tbl_add(&t, i ? "" : "ratelimit", line);
 	}
-	if (doc->ev_sample)
-		snprintf(line, sizeof(line), "1 in %u drops, at most %u a second", doc->ev_sample,
-			 doc->ev_max_per_s);
+	if (ctl_ji(ev, "sample"))
+		snprintf(line, sizeof(line), "1 in %lld drops, at most %lld a second",
+			 ctl_ji(ev, "sample"), ctl_ji(ev, "max_per_sec"));
 	else
 		snprintf(line, sizeof(line), "off");
 	tbl_add(&t, "events", line);
@@ -116,91 +89,75 @@ static void policy_text(const struct ew_policy_doc *doc, const struct ew_policy 
 	tbl_free(&t);
 }
 
-static int policy_show(struct ctl_policy *p)
-{
-	if (ctl.json)
-		ctl_json_print(policy_json(&p->doc, p->pol));
-	else
-		policy_text(&p->doc, p->pol);
-	return CTL_OK;
-}
-
 static int cmd_policy_show(int argc, char **argv)
 {
-	return ctl_policy_view(argc, argv, policy_show);
+	json_t *req, *out = NULL;
+	int rc = ctl_no_args(argc, argv);
+
+	if (rc != CTL_RUN)
+		return rc;
+	req = json_object();
+	rc = ctl_op("policy.show", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (ctl.json)
+		return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+	policy_text(out);
+	json_decref(out);
+	return CTL_OK;
 }
 
 /* ---- set ---- */
 
-/* What set changes: flags to set and to clear, ports to open and to close. */
-struct pol_set {
-	uint32_t set, clear;
-	struct ew_portspec *open, *close;
-	size_t n_open, n_close;
-	uint64_t ev_sample, ev_max;
-	bool have_sample, have_max;
-};
+/* The object key of req, created when missing. */
+static json_t *sub(json_t *req, const char *key)
+{
+	json_t *o = json_object_get(req, key);
 
-static int flag_opt(const struct pol_flag *f, const char *v, struct pol_set *s)
+	if (!o) {
+		o = json_object();
+		json_object_set_new(req, key, o);
+	}
+	return o;
+}
+
+static int flag_opt(const struct pol_flag *f, const char *v, json_t *req)
 {
 	char q[EW_QUOTE_LEN];
 
-	if (!strcmp(v, f->on)) {
-		s->set |= f->bit;
-		s->clear &= ~f->bit;
-	} else if (!strcmp(v, "allow")) {
-		s->clear |= f->bit;
-		s->set &= ~f->bit;
-	} else {
+	if (strcmp(v, f->on) && strcmp(v, "allow"))
 		return ctl_err("--%s %s: expected %s or allow", f->opt, ew_quote(v, q, sizeof(q)),
 			       f->on);
-	}
+	json_object_set_new(sub(req, "default"), f->key, json_string(v));
 	return CTL_OK;
 }
 
-static int pol_set_apply(struct ctl_policy *p)
+/* A port list option as an array of canonical specs; *ports (malloc'd) for the checks. */
+static int port_opt(const char *opt, const char *v, json_t *req, const char *key,
+		    struct ew_portspec **ports, size_t *n)
 {
-	struct ew_policy_doc *doc = &p->doc;
-	struct pol_set *s = p->arg;
-	struct ew_portspec *grown;
-	char buf[32];
+	char err[EW_ERRLEN], buf[32];
+	json_t *a;
 	size_t i;
 
-	doc->flags = (doc->flags | s->set) & ~s->clear;
-	if (s->have_sample)
-		doc->ev_sample = (uint32_t)s->ev_sample;
-	if (s->have_max)
-		doc->ev_max_per_s = (uint32_t)s->ev_max;
-	for (i = 0; i < s->n_close; i++) {
-		ssize_t k = ctl_find_port(doc->open, doc->n_open, &s->close[i]);
-
-		if (k < 0) {
-			ew_portspec_format(&s->close[i], buf, sizeof(buf));
-			return ctl_err("--close %s: not an open port (see 'edgewardctl policy show'; "
-				       "ranges close as they were opened)",
-				       buf);
-		}
-		CTL_ARRAY_DEL(doc->open, doc->n_open, k);
+	free(*ports);
+	*ports = NULL;
+	*n = 0;
+	if (ew_portlist_parse(v, EW_PI_TCP, ports, n, err, sizeof(err)))
+		return ctl_err("--%s: %s", opt, err);
+	a = json_array();
+	for (i = 0; i < *n; i++) {
+		ew_portspec_format(&(*ports)[i], buf, sizeof(buf));
+		json_array_append_new(a, json_string(buf));
 	}
-	if (s->n_open) {
-		grown = ctl_grow(doc->open, doc->n_open, s->n_open, sizeof(*grown));
-		if (!grown)
-			return CTL_ERR;
-		doc->open = grown;
-		for (i = 0; i < s->n_open; i++)
-			if (ctl_find_port(doc->open, doc->n_open, &s->open[i]) < 0)
-				doc->open[doc->n_open++] = s->open[i];
-	}
+	json_object_set_new(req, key, a);
 	return CTL_OK;
 }
 
-static int pol_set_report(struct ctl_policy *p)
+static bool same_port(const struct ew_portspec *a, const struct ew_portspec *b)
 {
-	if (ctl.json)
-		ctl_json_print(policy_json(&p->doc, p->pol));
-	else
-		ctl_info("policy updated (generation %u)", p->pol ? p->pol->gen : 0);
-	return CTL_OK;
+	return a->proto_idx == b->proto_idx && a->lo == b->lo && a->hi == b->hi;
 }
 
 enum {
@@ -223,40 +180,38 @@ static int cmd_policy_set(int argc, char **argv)
 		{ "events-max", required_argument, NULL, OPT_EVMAX },
 		{ 0 }
 	};
-	struct pol_set s = { 0 };
-	char err[EW_ERRLEN], buf[32];
+	struct ew_portspec *open = NULL, *close = NULL;
+	size_t n_open = 0, n_close = 0, i, j;
+	json_t *req = json_object(), *out = NULL;
+	uint64_t v;
 	bool any = false;
+	char buf[32];
 	int c, r = 0;
-	size_t i;
 
 	while ((c = ctl_getopt(argc, argv, "", opts)) != -1) {
 		any = true;
 		switch (c) {
 		case OPT_OPEN:
-			free(s.open);
-			if (ew_portlist_parse(optarg, EW_PI_TCP, &s.open, &s.n_open, err,
-					      sizeof(err)))
-				r = ctl_err("--open: %s", err);
+			r = port_opt("open", optarg, req, "open", &open, &n_open);
 			break;
 		case OPT_CLOSE:
-			free(s.close);
-			if (ew_portlist_parse(optarg, EW_PI_TCP, &s.close, &s.n_close, err,
-					      sizeof(err)))
-				r = ctl_err("--close: %s", err);
+			r = port_opt("close", optarg, req, "close", &close, &n_close);
 			break;
 		case OPT_EVSAMPLE:
-			r = ctl_u64("--events-sample", optarg, 0, 1000000, &s.ev_sample);
-			s.have_sample = true;
+			r = ctl_u64("--events-sample", optarg, 0, 1000000, &v);
+			json_object_set_new(sub(req, "events"), "sample",
+					    json_integer((json_int_t)v));
 			break;
 		case OPT_EVMAX:
-			r = ctl_u64("--events-max", optarg, 0, 10000000, &s.ev_max);
-			s.have_max = true;
+			r = ctl_u64("--events-max", optarg, 0, 10000000, &v);
+			json_object_set_new(sub(req, "events"), "max_per_sec",
+					    json_integer((json_int_t)v));
 			break;
 		case CTL_OPT_DONE:
 			r = ctl.opt_rc;
 			goto out;
 		default:
-			r = flag_opt(&pol_flags[c - OPT_FLAG], optarg, &s);
+			r = flag_opt(&pol_flags[c - OPT_FLAG], optarg, req);
 		}
 		if (r)
 			goto out;
@@ -265,17 +220,29 @@ static int cmd_policy_set(int argc, char **argv)
 		r = ctl_usage("unexpected argument '%s'", argv[optind]);
 	else if (!any)
 		r = ctl_usage("nothing to change (see 'edgewardctl policy set --help')");
-	for (i = 0; !r && i < s.n_close; i++) {
-		if (ctl_find_port(s.open, s.n_open, &s.close[i]) >= 0) {
-			ew_portspec_format(&s.close[i], buf, sizeof(buf));
+	for (i = 0; !r && i < n_close; i++) {
+		for (j = 0; j < n_open && !same_port(&open[j], &close[i]); j++)
+			;
+		if (j < n_open) {
+			ew_portspec_format(&close[i], buf, sizeof(buf));
 			r = ctl_err("%s is in both --open and --close", buf);
 		}
 	}
 	if (!r)
-		r = ctl_policy_edit(pol_set_apply, pol_set_report, &s);
+		r = ctl_op("policy.set", req, &out);
+	if (r)
+		goto out;
+	if (ctl.json) {
+		r = ctl_json_print(out) ? CTL_ERR : CTL_OK;
+		out = NULL;
+	} else {
+		ctl_info("policy updated (generation %lld)", ctl_ji(out, "generation"));
+	}
 out:
-	free(s.open);
-	free(s.close);
+	json_decref(req);
+	json_decref(out);
+	free(open);
+	free(close);
 	return r;
 }
 
@@ -336,6 +303,125 @@ const char help_apply[] =
 	"  edgewardctl apply --dry-run examples/edgeward.yaml && edgewardctl apply "
 	"examples/edgeward.yaml\n";
 
+/*
+ * The policy file as it is, for the request. Refused like the library
+ * refuses it (missing, a directory, over 16 MiB), with its messages.
+ */
+#define APPLY_MAX (16U << 20)
+
+static int read_policy(const char *path, char **buf, size_t *len)
+{
+	struct stat st;
+	size_t cap = 65536;
+	ssize_t got;
+	char *b = NULL, *nb;
+	int fd, rc = CTL_ERR;
+
+	*buf = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return ctl_err("%s: cannot open: %s", path, strerror(errno));
+	if (fstat(fd, &st)) {
+		ctl_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ctl_err("%s: is a directory, not a policy file", path);
+		goto out;
+	}
+	/* Room for one byte past the limit, so that a larger file is seen. */
+	if (S_ISREG(st.st_mode))
+		cap = (size_t)(st.st_size < APPLY_MAX ? st.st_size : APPLY_MAX) + 2;
+	b = malloc(cap);
+	if (!b) {
+		ctl_err("out of memory");
+		goto out;
+	}
+	for (;;) {
+		if (*len + 1 >= cap) {
+			cap = cap * 2 > APPLY_MAX + 2 ? APPLY_MAX + 2 : cap * 2;
+			nb = realloc(b, cap);
+			if (!nb) {
+				ctl_err("out of memory");
+				goto out;
+			}
+			b = nb;
+		}
+		got = read(fd, b + *len, cap - 1 - *len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			ctl_err("%s: read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (!got)
+			break;
+		*len += (size_t)got;
+		if (*len > APPLY_MAX) {
+			ctl_err("%s: larger than %u MiB; a policy file is not that large", path,
+				APPLY_MAX >> 20);
+			goto out;
+		}
+	}
+	b[*len] = '\0';
+	*buf = b;
+	b = NULL;
+	rc = CTL_OK;
+out:
+	free(b);
+	close(fd);
+	return rc;
+}
+
+/*
+ * A file that is not UTF-8 or holds NUL bytes cannot travel as a JSON
+ * string (the daemon refuses NULs in requests): the library says here what
+ * is wrong with it, as it always did.
+ */
+static int not_text(const char *path, bool force)
+{
+	char err[EW_ERRLEN] = "";
+	struct ew_policy_doc doc;
+	int r;
+
+	r = ew_policy_doc_load(path, force, &doc, NULL, err, sizeof(err));
+	ew_policy_doc_free(&doc);
+	if (r)
+		return ctl_err("%s", err[0] ? err : strerror(-r));
+	return ctl_err("%s: not UTF-8 text", path);
+}
+
+static void apply_text(json_t *o, const char *path)
+{
+	bool dry = json_is_true(json_object_get(o, "dry_run"));
+	bool loaded = !dry || json_is_true(json_object_get(o, "loaded"));
+	json_t *p = json_object_get(o, "policy"), *b = json_object_get(o, "blocks");
+
+	if (ctl.quiet)
+		return;
+	if (dry)
+		printf("%s is valid%s\n", path,
+		       loaded ? "; nothing was changed (dry run)" :
+				"; edgeward is not loaded, so nothing to compare");
+	else
+		printf("applied %s (policy generation %lld)\n", path, ctl_ji(o, "generation"));
+	printf("policy: %zu open ports, %zu allowlist entries, %zu ACLs, %zu rate-limit classes\n",
+	       json_array_size(json_object_get(p, "open")),
+	       json_array_size(json_object_get(p, "allow")),
+	       json_array_size(json_object_get(p, "acl")),
+	       json_array_size(json_object_get(p, "ratelimit")));
+	if (loaded)
+		printf("blocks: %zu %s, %zu %s, %zu %s, %zu kept (not policy-owned)\n",
+		       json_array_size(json_object_get(b, "added")), dry ? "to add" : "added",
+		       json_array_size(json_object_get(b, "updated")),
+		       dry ? "to update" : "updated",
+		       json_array_size(json_object_get(b, "removed")),
+		       dry ? "to remove" : "removed", json_array_size(json_object_get(b, "kept")));
+	else
+		printf("blocks: %zu in the file\n", json_array_size(json_object_get(b, "added")));
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -343,15 +429,13 @@ int cmd_apply(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ 0 }
 	};
-	struct ew_policy_doc doc;
-	struct ew_apply_report rep = { 0 };
-	struct ew_maps m = { .lock = -1 };
-	bool force = false, dry = false, loaded = true;
-	char err[EW_ERRLEN] = "";
+	json_t *req = NULL, *out = NULL, *yaml;
+	bool force = false, dry = false;
 	const char *path;
-	int c, r, rc = CTL_ERR;
+	char *text = NULL;
+	size_t len;
+	int c, rc;
 
-	ew_policy_doc_init(&doc);
 	while ((c = ctl_getopt(argc, argv, "fn", opts)) != -1) {
 		switch (c) {
 		case 'f':
@@ -361,83 +445,36 @@ int cmd_apply(int argc, char **argv)
 			dry = true;
 			break;
 		case CTL_OPT_DONE:
-			rc = ctl.opt_rc;
-			goto out;
+			return ctl.opt_rc;
 		}
 	}
-	if (optind >= argc) {
-		rc = ctl_usage("missing FILE");
-		goto out;
-	}
-	if (optind + 1 < argc) {
-		rc = ctl_usage("unexpected argument '%s' (one FILE at a time)", argv[optind + 1]);
-		goto out;
-	}
+	if (optind >= argc)
+		return ctl_usage("missing FILE");
+	if (optind + 1 < argc)
+		return ctl_usage("unexpected argument '%s' (one FILE at a time)", argv[optind + 1]);
 	path = argv[optind];
-
-	/* Load and validate everything before looking at the maps. */
-	r = ew_policy_doc_load(path, force, &doc, ctl.quiet ? NULL : stderr, err, sizeof(err));
-	if (r) {
-		ctl_err("%s", err[0] ? err : strerror(-r));
-		goto out;
-	}
-	/* A dry run without a loaded filter only validates. */
-	if (dry) {
-		if (access(ctl.pin_dir, F_OK))
-			loaded = false;
-		else if (ctl_maps_open(&m, false))
-			goto out;
-	} else if (ctl_maps_open(&m, true)) {
-		goto out;
-	}
-	err[0] = '\0';
-	r = ew_policy_apply(loaded ? &m : NULL, &doc, dry, &rep, err, sizeof(err));
-	if (loaded)
-		ew_maps_close(&m);
-	if (r) {
-		/* Messages of the library start with "apply: "; ours name the file. */
-		ctl_err("%s: %s", path, strncmp(err, "apply: ", 7) ? err : err + 7);
-		goto out;
-	}
-
-	if (ctl.json) {
-		json_t *o = json_object(), *b = json_object();
-
-		json_object_set_new(o, "file", ctl_jstr(path));
-		json_object_set_new(o, "dry_run", json_boolean(dry));
-		if (!dry)
-			json_object_set_new(o, "generation", json_integer(rep.generation));
-		if (dry)
-			json_object_set_new(o, "loaded", json_boolean(loaded));
-		json_object_set(b, "added", rep.added);
-		json_object_set(b, "updated", rep.updated);
-		json_object_set(b, "removed", rep.removed);
-		json_object_set(b, "kept", rep.kept);
-		json_object_set_new(o, "blocks", b);
-		json_object_set_new(o, "policy", policy_json(&doc, NULL));
-		ctl_json_print(o);
-	} else if (!ctl.quiet) {
-		if (dry)
-			printf("%s is valid%s\n", path,
-			       loaded ? "; nothing was changed (dry run)" :
-					"; edgeward is not loaded, so nothing to compare");
-		else
-			printf("applied %s (policy generation %u)\n", path, rep.generation);
-		printf("policy: %zu open ports, %zu allowlist entries, %zu ACLs, %zu rate-limit "
-		       "classes\n",
-		       doc.n_open, doc.n_allow, doc.n_acl, doc.n_rl);
-		if (loaded)
-			printf("blocks: %zu %s, %zu %s, %zu %s, %zu kept (not policy-owned)\n",
-			       json_array_size(rep.added), dry ? "to add" : "added",
-			       json_array_size(rep.updated), dry ? "to update" : "updated",
-			       json_array_size(rep.removed), dry ? "to remove" : "removed",
-			       json_array_size(rep.kept));
-		else
-			printf("blocks: %zu in the file\n", json_array_size(rep.added));
-	}
-	rc = CTL_OK;
-out:
-	ew_apply_report_free(&rep);
-	ew_policy_doc_free(&doc);
-	return rc;
+	rc = read_policy(path, &text, &len);
+	if (rc)
+		return rc;
+	yaml = memchr(text, '\0', len) ? NULL : json_stringn(text, len);
+	free(text);
+	if (!yaml)
+		return not_text(path, force);
+	/* The file travels as text; the operation names it by what we were given. */
+	req = json_object();
+	json_object_set_new(req, "yaml", yaml);
+	json_object_set_new(req, "name", ctl_jstr(path));
+	if (dry)
+		json_object_set_new(req, "dry_run", json_true());
+	if (force)
+		json_object_set_new(req, "force", json_true());
+	rc = ctl_op("apply", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (ctl.json)
+		return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+	apply_text(out, path);
+	json_decref(out);
+	return CTL_OK;
 }

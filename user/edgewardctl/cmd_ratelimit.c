@@ -1,144 +1,86 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * edgewardctl ratelimit set|del|list: per-source token-bucket classes.
- * Read-modify-write of the whole policy, committed in one swap.
+ * Read-modify-write of the whole policy, committed in one swap (the
+ * ratelimit.* operations, ops_policy.c).
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctl.h"
 
-static int check_name(const char *s)
-{
-	char q[EW_QUOTE_LEN];
-	size_t i;
-
-	if (!*s)
-		return ctl_err("empty class name");
-	if (strlen(s) >= EW_NAME_LEN)
-		return ctl_err("class name %s: too long (at most %d characters)",
-			       ew_quote(s, q, sizeof(q)), EW_NAME_LEN - 1);
-	for (i = 0; s[i]; i++) {
-		char ch = s[i];
-
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		      (ch >= '0' && ch <= '9') || (i && (ch == '-' || ch == '_' || ch == '.'))))
-			return ctl_err("class name %s: use letters, digits, '-', '_' and '.' "
-				       "(starting with a letter or digit)",
-				       ew_quote(s, q, sizeof(q)));
-	}
-	return CTL_OK;
-}
-
-static ssize_t find_rl(const struct ew_policy_doc *doc, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < doc->n_rl; i++)
-		if (!strcmp(doc->rl[i].name, name))
-			return (ssize_t)i;
-	return -1;
-}
-
-static void rl_text(const struct ew_rl_doc *rl, char *ports, size_t plen, char *rate, size_t rlen)
-{
-	ctl_join_ports(ports, plen, 0, rl->ports, rl->n_ports, ",");
-	ctl_rate_text(rl, rate, rlen);
-}
-
-/* ---- set ---- */
-
-/* The class and the options given (NULL when not), then their values. */
+/* The options given to set (NULL when not), checked in this order before anything runs. */
 struct rl_set {
 	const char *name, *ports_s, *rate_s, *burst_s, *count_s;
-	struct ew_portspec *ports;
-	size_t n_ports;
-	uint32_t rate, period;
-	uint64_t burst;
-	bool created;
-	ssize_t k;
 };
 
-/* Everything is checked before the maps are opened. */
-static int rl_set_check(struct rl_set *o)
+static int rl_set_req(const struct rl_set *o, json_t *req)
 {
-	char err[EW_ERRLEN], q[EW_QUOTE_LEN];
+	char err[EW_ERRLEN], q[EW_QUOTE_LEN], buf[32];
+	struct ew_portspec *ports = NULL;
+	uint32_t rate, period;
+	uint64_t burst;
+	size_t n = 0, i;
+	json_t *a;
 
-	if (check_name(o->name))
-		return CTL_ERR;
-	if (o->ports_s &&
-	    ew_portlist_parse(o->ports_s, EW_PI_TCP, &o->ports, &o->n_ports, err, sizeof(err)))
-		return ctl_err("--ports: %s", err);
-	if (o->rate_s && ew_rate_parse(o->rate_s, &o->rate, &o->period, err, sizeof(err)))
-		return ctl_err("--rate: %s", err);
-	if (o->burst_s && ctl_u64("--burst", o->burst_s, 1, 1000000, &o->burst))
-		return CTL_ERR;
-	if (o->count_s && strcmp(o->count_s, "conn") && strcmp(o->count_s, "pkt"))
-		return ctl_err("--count %s: expected conn or pkt",
-			       ew_quote(o->count_s, q, sizeof(q)));
-	return CTL_OK;
-}
-
-static int rl_set_apply(struct ctl_policy *p)
-{
-	struct ew_policy_doc *doc = &p->doc;
-	struct rl_set *o = p->arg;
-	struct ew_rl_doc *rl;
-
-	o->k = find_rl(doc, o->name);
-	if (o->k < 0) {
-		if (!o->ports_s || !o->rate_s || !o->burst_s)
-			return ctl_usage("a new class needs --ports, --rate and --burst");
-		rl = ctl_grow(doc->rl, doc->n_rl, 1, sizeof(*rl));
-		if (!rl)
-			return CTL_ERR;
-		doc->rl = rl;
-		o->k = (ssize_t)doc->n_rl++;
-		strcpy(rl[o->k].name, o->name);
-		rl[o->k].count_conn = true;
-		o->created = true;
-	} else if (!o->ports_s && !o->rate_s && !o->burst_s && !o->count_s) {
-		return ctl_usage("nothing to change: give --ports, --rate, --burst or --count");
-	}
-	rl = &doc->rl[o->k];
+	if (ops_check_class_name(o->name, err, sizeof(err)))
+		return ctl_err("%s", err);
+	json_object_set_new(req, "name", json_string(o->name));
 	if (o->ports_s) {
-		free(rl->ports);
-		rl->ports = o->ports;
-		rl->n_ports = o->n_ports;
-		o->ports = NULL;
+		if (ew_portlist_parse(o->ports_s, EW_PI_TCP, &ports, &n, err, sizeof(err)))
+			return ctl_err("--ports: %s", err);
+		a = json_array();
+		for (i = 0; i < n; i++) {
+			ew_portspec_format(&ports[i], buf, sizeof(buf));
+			json_array_append_new(a, json_string(buf));
+		}
+		free(ports);
+		json_object_set_new(req, "ports", a);
 	}
 	if (o->rate_s) {
-		rl->rate = o->rate;
-		rl->period_s = o->period;
+		if (ew_rate_parse(o->rate_s, &rate, &period, err, sizeof(err)))
+			return ctl_err("--rate: %s", err);
+		json_object_set_new(req, "rate", json_string(o->rate_s));
 	}
-	if (o->burst_s)
-		rl->burst = (uint32_t)o->burst;
-	if (o->count_s)
-		rl->count_conn = !strcmp(o->count_s, "conn");
+	if (o->burst_s) {
+		if (ctl_u64("--burst", o->burst_s, 1, 1000000, &burst))
+			return CTL_ERR;
+		json_object_set_new(req, "burst", json_integer((json_int_t)burst));
+	}
+	if (o->count_s) {
+		if (strcmp(o->count_s, "conn") && strcmp(o->count_s, "pkt"))
+			return ctl_err("--count %s: expected conn or pkt",
+				       ew_quote(o->count_s, q, sizeof(q)));
+		json_object_set_new(req, "count", json_string(o->count_s));
+	}
 	return CTL_OK;
 }
 
-static int rl_set_report(struct ctl_policy *p)
+/*
+ * A set that misses --ports, --rate or --burst is a usage error when the
+ * class is new, and so is one with nothing at all: ask for the classes.
+ */
+static int rl_set_usage(const struct rl_set *o)
 {
-	const struct ew_policy_doc *doc = &p->doc;
-	struct rl_set *o = p->arg;
-	const struct ew_rl_doc *rl = &doc->rl[o->k];
-	char ports_txt[512], rate_txt[32];
+	json_t *req, *out = NULL, *c;
+	bool known = false;
+	size_t i;
+	int rc;
 
-	rl_text(rl, ports_txt, sizeof(ports_txt), rate_txt, sizeof(rate_txt));
-	if (ctl.json) {
-		json_t *j = json_object(), *arr = ctl_json_rl(doc);
-
-		json_object_set_new(j, "created", json_boolean(o->created));
-		json_object_set(j, "class", json_array_get(arr, (size_t)o->k));
-		json_decref(arr);
-		ctl_json_print(j);
-	} else {
-		ctl_info("%s class %s: %s per source on %s, burst %u, counting %s",
-			 o->created ? "created" : "changed", o->name, rate_txt, ports_txt, rl->burst,
-			 rl->count_conn ? "new connections" : "packets");
-	}
+	if (o->ports_s && o->rate_s && o->burst_s)
+		return CTL_OK;
+	req = json_object();
+	rc = ctl_op("ratelimit.list", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	json_array_foreach(json_object_get(out, "ratelimit"), i, c)
+		known |= !strcmp(ctl_js(c, "name"), o->name);
+	json_decref(out);
+	if (!known)
+		return ctl_usage("a new class needs --ports, --rate and --burst");
+	if (!o->ports_s && !o->rate_s && !o->burst_s && !o->count_s)
+		return ctl_usage("nothing to change: give --ports, --rate, --burst or --count");
 	return CTL_OK;
 }
 
@@ -152,6 +94,8 @@ static int cmd_rl_set(int argc, char **argv)
 		{ 0 }
 	};
 	struct rl_set o = { 0 };
+	json_t *req, *out = NULL, *cl;
+	char ports[512];
 	int c, rc;
 
 	while ((c = ctl_getopt(argc, argv, "p:r:b:c:", opts)) != -1) {
@@ -175,45 +119,34 @@ static int cmd_rl_set(int argc, char **argv)
 	o.name = ctl_arg(argc, argv, "CLASS", false);
 	if (!o.name)
 		return CTL_USAGE;
-	rc = rl_set_check(&o);
+	req = json_object();
+	rc = rl_set_req(&o, req);
 	if (!rc)
-		rc = ctl_policy_edit(rl_set_apply, rl_set_report, &o);
-	free(o.ports);
-	return rc;
+		rc = rl_set_usage(&o);
+	if (!rc)
+		rc = ctl_op("ratelimit.set", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (ctl.json)
+		return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+	cl = json_object_get(out, "class");
+	ctl_join(ports, sizeof(ports), 0, json_object_get(cl, "ports"), ",");
+	ctl_info("%s class %s: %s per source on %s, burst %lld, counting %s",
+		 json_is_true(json_object_get(out, "created")) ? "created" : "changed", o.name,
+		 ctl_js(cl, "rate"), ports, ctl_ji(cl, "burst"),
+		 strcmp(ctl_js(cl, "count"), "conn") ? "packets" : "new connections");
+	json_decref(out);
+	return CTL_OK;
 }
 
 /* ---- del ---- */
 
-static int rl_del_apply(struct ctl_policy *p)
-{
-	struct ew_policy_doc *doc = &p->doc;
-	const char *name = p->arg;
-	char q[EW_QUOTE_LEN];
-	ssize_t k = find_rl(doc, name);
-
-	if (k < 0)
-		return ctl_err("no rate-limit class %s (see 'edgewardctl ratelimit list')",
-			       ew_quote(name, q, sizeof(q)));
-	free(doc->rl[k].ports);
-	CTL_ARRAY_DEL(doc->rl, doc->n_rl, k);
-	return CTL_OK;
-}
-
-static int rl_del_report(struct ctl_policy *p)
-{
-	const char *name = p->arg;
-
-	if (ctl.json)
-		ctl_json_print_kv("deleted", json_string(name));
-	else
-		ctl_info("deleted rate-limit class %s", name);
-	return CTL_OK;
-}
-
 static int cmd_rl_del(int argc, char **argv)
 {
+	json_t *req, *out = NULL;
 	char *name;
-	int c;
+	int c, rc;
 
 	while ((c = ctl_getopt(argc, argv, "", NULL)) != -1)
 		if (c == CTL_OPT_DONE)
@@ -221,42 +154,56 @@ static int cmd_rl_del(int argc, char **argv)
 	name = ctl_arg(argc, argv, "CLASS", false);
 	if (!name)
 		return CTL_USAGE;
-	return ctl_policy_edit(rl_del_apply, rl_del_report, name);
+	req = json_object();
+	json_object_set_new(req, "name", ctl_jstr(name));
+	rc = ctl_op("ratelimit.del", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (ctl.json)
+		return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+	ctl_info("deleted rate-limit class %s", name);
+	json_decref(out);
+	return CTL_OK;
 }
 
 /* ---- list ---- */
 
-static int rl_show(struct ctl_policy *p)
+static int cmd_rl_list(int argc, char **argv)
 {
-	const struct ew_policy_doc *doc = &p->doc;
-	char ports[512], rate[32], burst[16];
+	json_t *req, *out = NULL, *classes, *cl;
+	char ports[512], burst[24];
 	struct ctl_table t;
 	size_t i;
+	int rc = ctl_no_args(argc, argv);
 
-	if (ctl.json) {
-		ctl_json_print_kv("ratelimit", ctl_json_rl(doc));
-		return CTL_OK;
-	}
-	if (!doc->n_rl) {
+	if (rc != CTL_RUN)
+		return rc;
+	req = json_object();
+	rc = ctl_op("ratelimit.list", req, &out);
+	json_decref(req);
+	if (rc)
+		return rc;
+	if (ctl.json)
+		return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+	classes = json_object_get(out, "ratelimit");
+	if (!json_array_size(classes)) {
 		if (!ctl.quiet)
 			printf("no rate-limit classes\n");
+		json_decref(out);
 		return CTL_OK;
 	}
 	tbl_init(&t, 5, 1U << 3, "CLASS", "PORTS", "RATE", "BURST", "COUNT");
-	for (i = 0; i < doc->n_rl; i++) {
-		rl_text(&doc->rl[i], ports, sizeof(ports), rate, sizeof(rate));
-		snprintf(burst, sizeof(burst), "%u", doc->rl[i].burst);
-		tbl_add(&t, doc->rl[i].name, ports, rate, burst,
-			doc->rl[i].count_conn ? "conn" : "pkt");
+	json_array_foreach(classes, i, cl) {
+		ctl_join(ports, sizeof(ports), 0, json_object_get(cl, "ports"), ",");
+		snprintf(burst, sizeof(burst), "%lld", ctl_ji(cl, "burst"));
+		tbl_add(&t, ctl_js(cl, "name"), ports, ctl_js(cl, "rate"), burst,
+			ctl_js(cl, "count"));
 	}
 	tbl_print(&t, stdout);
 	tbl_free(&t);
+	json_decref(out);
 	return CTL_OK;
-}
-
-static int cmd_rl_list(int argc, char **argv)
-{
-	return ctl_policy_view(argc, argv, rl_show);
 }
 
 static const struct ctl_cmd rl_cmds[] = {

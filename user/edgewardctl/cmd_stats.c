@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * edgewardctl stats and events: what the filter did. stats sums the per-CPU
- * counters of every reason and shows map fill levels; events reads the
+ * edgewardctl stats and events: what the filter did. stats shows the
+ * answer of the stats operation (per-reason counters summed over CPUs, map
+ * fill levels; ops_filter.c), and rates from two of them; events reads the
  * sampled drops from the pinned ring buffer and prints them like the
  * guide's iptables "DROPPED:" log line.
  *
  * events consumes from the ring buffer: two readers share one consumer
- * position and each sees only part of the stream.
+ * position and each sees only part of the stream. So it works only in
+ * emergency mode: while edgewardd runs, the daemon is the reader.
  */
 #include <arpa/inet.h>
 #include <bpf/libbpf.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "ctl.h"
 
 const char help_stats[] =
@@ -44,7 +47,9 @@ const char help_events[] =
 	"When the in-kernel cap (policy events.max_per_sec) held some back, a line\n"
 	"\"(N events suppressed by the rate cap)\" says so, counting the drops that the\n"
 	"CPU which sent the event held back. With -j, one JSON object a line.\n"
-	"Only one reader should consume the events at a time.\n"
+	"Only one reader should consume the events at a time: while edgewardd runs it\n"
+	"is the reader, and this command refuses (see 'edgewardctl audit --type\n"
+	"drop_summary' and the metrics); it works in emergency mode (--direct).\n"
 	"\n"
 	"Options:\n"
 	"  -c, --count N       stop after N events\n"
@@ -113,6 +118,16 @@ static void human(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f", v);
 }
 
+/* {"entries": n, "max": max}: a map's fill level, as the stats operation gives it. */
+static json_t *fill_json(size_t n, size_t max)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "entries", json_integer((json_int_t)n));
+	json_object_set_new(o, "max", json_integer((json_int_t)max));
+	return o;
+}
+
 static void stats_report(const struct ew_counter *cur, const struct ew_counter *prev, double dt,
 			 const struct ew_fill *f, bool all)
 {
@@ -159,11 +174,11 @@ static void stats_report(const struct ew_counter *cur, const struct ew_counter *
 		json_object_set_new(o, "total", tot);
 		if (rates)
 			json_object_set_new(o, "interval_s", json_real(dt));
-		json_object_set_new(maps, "bl4", ctl_json_fill(f->bl4, EW_BL4_MAX));
-		json_object_set_new(maps, "bl6", ctl_json_fill(f->bl6, EW_BL6_MAX));
-		json_object_set_new(maps, "rl_state", ctl_json_fill(f->rl_state, EW_RL_STATE_MAX));
-		json_object_set_new(maps, "lpm4", ctl_json_fill(f->lpm4, EW_LPM4_MAX));
-		json_object_set_new(maps, "lpm6", ctl_json_fill(f->lpm6, EW_LPM6_MAX));
+		json_object_set_new(maps, "bl4", fill_json(f->bl4, EW_BL4_MAX));
+		json_object_set_new(maps, "bl6", fill_json(f->bl6, EW_BL6_MAX));
+		json_object_set_new(maps, "rl_state", fill_json(f->rl_state, EW_RL_STATE_MAX));
+		json_object_set_new(maps, "lpm4", fill_json(f->lpm4, EW_LPM4_MAX));
+		json_object_set_new(maps, "lpm6", fill_json(f->lpm6, EW_LPM6_MAX));
 		json_object_set_new(o, "maps", maps);
 		ctl_json_print(o);
 		return;
@@ -217,6 +232,45 @@ static void stats_report(const struct ew_counter *cur, const struct ew_counter *
 	}
 }
 
+/* The counters and fill levels of a stats answer (reasons it does not list: zero). */
+static void stats_parse(json_t *o, struct ew_counter cur[EW_R_MAX], struct ew_fill *f)
+{
+	json_t *maps = json_object_get(o, "maps"), *r;
+	size_t i;
+
+	memset(cur, 0, sizeof(*cur) * EW_R_MAX);
+	json_array_foreach(json_object_get(o, "reasons"), i, r) {
+		long long id = ctl_ji(r, "id");
+
+		if (id < 0 || id >= EW_R_MAX)
+			continue;
+		cur[id].packets = (uint64_t)ctl_ji(r, "packets");
+		cur[id].bytes = (uint64_t)ctl_ji(r, "bytes");
+	}
+	f->bl4 = (size_t)ctl_ji(json_object_get(maps, "bl4"), "entries");
+	f->bl6 = (size_t)ctl_ji(json_object_get(maps, "bl6"), "entries");
+	f->rl_state = (size_t)ctl_ji(json_object_get(maps, "rl_state"), "entries");
+	f->lpm4 = (size_t)ctl_ji(json_object_get(maps, "lpm4"), "entries");
+	f->lpm6 = (size_t)ctl_ji(json_object_get(maps, "lpm6"), "entries");
+}
+
+/* One snapshot: the stats operation, parsed; *out keeps the answer (may be NULL). */
+static int stats_snap(struct ew_counter cur[EW_R_MAX], struct ew_fill *f, json_t **out)
+{
+	json_t *req = json_object(), *o = NULL;
+	int rc = ctl_op("stats", req, &o);
+
+	json_decref(req);
+	if (rc)
+		return rc;
+	stats_parse(o, cur, f);
+	if (out)
+		*out = o;
+	else
+		json_decref(o);
+	return CTL_OK;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -227,12 +281,12 @@ int cmd_stats(int argc, char **argv)
 		{ 0 }
 	};
 	struct ew_counter prev[EW_R_MAX], cur[EW_R_MAX];
-	struct ew_maps m = { .lock = -1 };
 	uint64_t interval = 0, count = 0, done = 0;
 	bool rate = false, all = false, have_count = false;
 	struct ew_fill f;
+	json_t *out = NULL;
 	double t0, t1;
-	int c, r, rc = CTL_ERR;
+	int c, rc;
 
 	while ((c = ctl_getopt(argc, argv, "ri:c:a", opts)) != -1) {
 		switch (c) {
@@ -259,38 +313,30 @@ int cmd_stats(int argc, char **argv)
 		return ctl_usage("unexpected argument '%s'", argv[optind]);
 	if (have_count && !interval)
 		return ctl_usage("--count needs --interval");
-	if (ctl_maps_open(&m, false))
-		return CTL_ERR;
 	catch_signals();
-	r = stats_read(&m, cur);
+	rc = stats_snap(cur, &f, &out);
 	t1 = mono_s();
-	if (r) {
-		ctl_err("cannot read the counters: %s", strerror(-r));
-		goto out;
-	}
+	if (rc)
+		return rc;
 	if (!rate && !interval) {
-		if ((r = ew_map_fill(&m, &f))) {
-			ctl_err("cannot count map entries: %s", strerror(-r));
-			goto out;
-		}
+		if (ctl.json)
+			return ctl_json_print(out) ? CTL_ERR : CTL_OK;
 		stats_report(cur, NULL, 0, &f, all);
-		rc = CTL_OK;
-		goto out;
+		json_decref(out);
+		return CTL_OK;
 	}
+	json_decref(out);
+	/* Rates: the difference of two snapshots over the time between them. */
 	for (;;) {
 		memcpy(prev, cur, sizeof(cur));
 		t0 = t1;
 		nap(interval ? (double)interval : 1.0);
 		if (stop)
 			break;
-		r = stats_read(&m, cur);
+		rc = stats_snap(cur, &f, NULL);
 		t1 = mono_s();
-		if (!r)
-			r = ew_map_fill(&m, &f);
-		if (r) {
-			ctl_err("cannot read the counters: %s", strerror(-r));
-			goto out;
-		}
+		if (rc)
+			return rc;
 		if (interval && !ctl.json && done)
 			putchar('\n');
 		stats_report(cur, prev, t1 - t0, &f, all);
@@ -298,10 +344,7 @@ int cmd_stats(int argc, char **argv)
 		if (!interval || (have_count && done >= count))
 			break;
 	}
-	rc = CTL_OK;
-out:
-	ew_maps_close(&m);
-	return rc;
+	return CTL_OK;
 }
 
 /* ---- events ---- */
@@ -491,6 +534,13 @@ int cmd_events(int argc, char **argv)
 	}
 	if (optind < argc)
 		return ctl_usage("unexpected argument '%s'", argv[optind]);
+	/* The ring buffer has one consumer position: the daemon's, while it runs. */
+	r = cli_mode();
+	if (r < 0)
+		return CTL_ERR;
+	if (r == CLI_DAEMON)
+		return ctl_err("the daemon consumes drop events; see 'edgewardctl audit --type "
+			       "drop_summary' or the metrics");
 	if (ctl_maps_open(&m, false))
 		return CTL_ERR;
 	rb = ring_buffer__new(m.events, on_event, &ctx, NULL);

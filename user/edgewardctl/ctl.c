@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * edgewardctl helpers: dispatch, options, output and errors, shared by every
- * cmd_*.c. Output goes through here so that -j and -q mean the same thing in
- * every command.
+ * cmd_*.c, and the one way a command runs a data-plane operation (ops.h):
+ * through edgewardd, or on the pinned maps in emergency mode. Output goes
+ * through here so that -j and -q mean the same thing in every command.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "client.h"
 #include "ctl.h"
 
 struct ctl_state ctl = { .pin_dir = EW_PIN_DIR };
@@ -110,102 +112,30 @@ int ctl_json_print_kv(const char *key, json_t *v)
 
 json_t *ctl_jstr(const char *s)
 {
-	json_t *j = json_string(s ? s : "");
-	char *buf, *o;
-	size_t i;
-
-	if (j)
-		return j;
-	/* Not UTF-8: keep printable ASCII, write every other byte as \xNN. */
-	buf = malloc(strlen(s) * 4 + 1);
-	if (!buf)
-		return json_null();
-	for (o = buf, i = 0; s[i]; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch >= 0x20 && ch < 0x7f)
-			*o++ = (char)ch;
-		else
-			o += sprintf(o, "\\x%02x", ch);
-	}
-	*o = '\0';
-	j = json_string(buf);
-	free(buf);
-	return j ? j : json_null();
+	return ops_jstr(s);
 }
 
 bool ctl_printable(const char *s)
 {
-	json_t *j;
-	size_t i;
-
-	for (i = 0; s[i]; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return false;
-	j = json_string(s);	/* jansson checks UTF-8 */
-	json_decref(j);
-	return j != NULL;
-}
-
-json_t *ctl_jcidr(const struct ew_cidr *c)
-{
-	char buf[EW_CIDR_STRLEN];
-
-	if (ew_cidr_format(c, buf, sizeof(buf)) < 0)
-		return json_null();
-	return json_string(buf);
+	return ops_printable(s);
 }
 
 /* ---- time ---- */
 
-/* ms < 0: whole seconds. */
-static void iso_time(time_t t, int ms, char *buf, size_t len)
-{
-	char tz[8];
-	struct tm tm;
-	size_t n;
-
-	if (!localtime_r(&t, &tm) || !(n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm))) {
-		snprintf(buf, len, "@%lld", (long long)t);
-		return;
-	}
-	if (ms >= 0)
-		n += (size_t)snprintf(buf + n, len - n, ".%03d", ms);
-	/* %z gives +0100; ISO 8601's extended format wants +01:00. */
-	if (n < len && strftime(tz, sizeof(tz), "%z", &tm) == 5)
-		snprintf(buf + n, len - n, "%.3s:%.2s", tz, tz + 3);
-}
-
 void ctl_iso_time(time_t t, char *buf, size_t len)
 {
-	iso_time(t, -1, buf, len);
+	ops_iso_time(t, -1, buf, len);
 }
 
 void ctl_iso_time_ns(uint64_t unix_ns, char *buf, size_t len)
 {
-	iso_time((time_t)(unix_ns / 1000000000ULL), (int)(unix_ns % 1000000000ULL / 1000000), buf,
-		 len);
+	ops_iso_time((time_t)(unix_ns / 1000000000ULL), (int)(unix_ns % 1000000000ULL / 1000000),
+		     buf, len);
 }
 
 void ctl_rel_duration(uint64_t ns, char *buf, size_t len)
 {
-	uint64_t s = ns / 1000000000ULL;
-
-	/* Two units at most, rounded down: "in 59m" reads better than "in 59m58s". */
-	if (s < 60)
-		snprintf(buf, len, "%llus", (unsigned long long)s);
-	else if (s < 3600)
-		snprintf(buf, len, "%llum", (unsigned long long)(s / 60));
-	else if (s < 86400 && s % 3600 / 60)
-		snprintf(buf, len, "%lluh%llum", (unsigned long long)(s / 3600),
-			 (unsigned long long)(s % 3600 / 60));
-	else if (s < 86400)
-		snprintf(buf, len, "%lluh", (unsigned long long)(s / 3600));
-	else if (s % 86400 / 3600)
-		snprintf(buf, len, "%llud%lluh", (unsigned long long)(s / 86400),
-			 (unsigned long long)(s % 86400 / 3600));
-	else
-		snprintf(buf, len, "%llud", (unsigned long long)(s / 86400));
+	ops_rel_duration(ns, buf, len);
 }
 
 uint64_t ctl_clock_to_unix_ns(clockid_t clock, uint64_t ns)
@@ -425,7 +355,8 @@ int ctl_help(void)
 	if (c->help)
 		printf("%s", c->help);
 	printf("\nGlobal options (before the command): -j/--json, -q/--quiet, -v/--verbose,\n"
-	       "--pin-dir DIR. Exit status: 0 ok, 1 error, 2 usage error.\n");
+	       "--server URL, --socket PATH, --cacert FILE, --direct, --pin-dir DIR\n"
+	       "(see 'edgewardctl --help'). Exit status: 0 ok, 1 error, 2 usage error.\n");
 	return CTL_OK;
 }
 
@@ -511,44 +442,55 @@ char *ctl_arg(int argc, char **argv, const char *what, bool one_at_a_time)
 	return argv[optind];
 }
 
+
 int ctl_cidr(const char *s, bool force, struct ew_cidr *out)
 {
-	char err[EW_ERRLEN], canon[EW_CIDR_STRLEN];
-	int r;
+	char err[EW_ERRLEN], warn[EW_ERRLEN + EW_CIDR_STRLEN];
 
-	r = ew_cidr_parse(s, EW_CIDR_CANON, out, err, sizeof(err));
-	if (r < 0)
+	if (ops_cidr(s, force, out, warn, sizeof(warn), err, sizeof(err))) {
+		if (warn[0])
+			ctl_warn("%s", warn);
 		return ctl_err("%s", err);
-	ew_cidr_format(out, canon, sizeof(canon));
-	if (r == 1)
-		ctl_warn("%s has host bits set; using %s", s, canon);
-	if (ew_cidr_is_everything(out) && !force)
-		return ctl_err("%s covers every %s address; add --force if that is what you mean",
-			       canon, out->family == 4 ? "IPv4" : "IPv6");
+	}
+	if (warn[0])
+		ctl_warn("%s", warn);
 	return CTL_OK;
 }
 
-int ctl_cidr_args(int argc, char **argv, int first, bool force, struct ew_cidr **out, size_t *n)
+int ctl_cidr_args(int argc, char **argv, int first, bool force, json_t **out)
 {
+	char buf[EW_CIDR_STRLEN];
 	struct ew_cidr *v, c;
-	size_t k = 0;
+	size_t k = 0, j;
+	json_t *a;
 	int i;
 
 	*out = NULL;
-	*n = 0;
 	v = calloc(argc > first ? (size_t)(argc - first) : 1, sizeof(*v));
-	if (!v)
+	a = json_array();
+	if (!v || !a) {
+		free(v);
+		json_decref(a);
 		return ctl_err("out of memory");
+	}
 	for (i = first; i < argc; i++) {
 		if (ctl_cidr(argv[i], force, &c)) {
 			free(v);
+			json_decref(a);
 			return CTL_ERR;
 		}
-		if (ctl_find_cidr(v, k, &c) < 0)
-			v[k++] = c;
+		for (j = 0; j < k && !(v[j].family == c.family && v[j].plen == c.plen &&
+				       !memcmp(v[j].addr, c.addr, 16));
+		     j++)
+			;
+		if (j < k)
+			continue;
+		v[k++] = c;
+		ew_cidr_format(&c, buf, sizeof(buf));
+		json_array_append_new(a, json_string(buf));
 	}
-	*out = v;
-	*n = k;
+	free(v);
+	*out = a;
 	return CTL_OK;
 }
 
@@ -561,321 +503,183 @@ int ctl_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t
 	return CTL_OK;
 }
 
-/* ---- arrays and sets ---- */
-
-void *ctl_grow(void *v, size_t n, size_t more, size_t size)
-{
-	char *g = realloc(v, (n + more) * size);
-
-	if (!g) {
-		ctl_err("out of memory");
-		return NULL;
-	}
-	memset(g + n * size, 0, more * size);
-	return g;
-}
-
-static bool same_cidr(const struct ew_cidr *a, const struct ew_cidr *b)
-{
-	return a->family == b->family && a->plen == b->plen && !memcmp(a->addr, b->addr, 16);
-}
-
-bool ctl_same_port(const struct ew_portspec *a, const struct ew_portspec *b)
-{
-	return a->proto_idx == b->proto_idx && a->lo == b->lo && a->hi == b->hi;
-}
-
-ssize_t ctl_find_cidr(const struct ew_cidr *v, size_t n, const struct ew_cidr *c)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (same_cidr(&v[i], c))
-			return (ssize_t)i;
-	return -1;
-}
-
-ssize_t ctl_find_port(const struct ew_portspec *v, size_t n, const struct ew_portspec *p)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (ctl_same_port(&v[i], p))
-			return (ssize_t)i;
-	return -1;
-}
-
-int ctl_cidr_cmp(const void *a, const void *b)
-{
-	const struct ew_cidr *x = a, *y = b;
-	int r;
-
-	if (x->family != y->family)
-		return x->family < y->family ? -1 : 1;
-	r = memcmp(x->addr, y->addr, 16);
-	if (r)
-		return r;
-	return (int)x->plen - (int)y->plen;
-}
-
-int ctl_cidrs_add(struct ew_cidr **set, size_t *n, const struct ew_cidr *v, size_t nv,
-		  const char *where, json_t *done, json_t *known)
-{
-	struct ew_cidr *grown = ctl_grow(*set, *n, nv, sizeof(*grown));
-	char buf[EW_CIDR_STRLEN];
-	size_t i, changed = 0;
-
-	if (!grown)
-		return CTL_ERR;
-	*set = grown;
-	for (i = 0; i < nv; i++) {
-		ew_cidr_format(&v[i], buf, sizeof(buf));
-		if (ctl_find_cidr(grown, *n, &v[i]) >= 0) {
-			json_array_append_new(known, json_string(buf));
-			ctl_info("%s is already %s", buf, where);
-			continue;
-		}
-		grown[(*n)++] = v[i];
-		json_array_append_new(done, json_string(buf));
-		changed++;
-	}
-	return changed ? CTL_OK : CTL_UNCHANGED;
-}
-
-int ctl_cidrs_del(struct ew_cidr *set, size_t *n, const struct ew_cidr *v, size_t nv,
-		  const char *where, json_t *done)
-{
-	char buf[EW_CIDR_STRLEN];
-	size_t i;
-
-	/* A CIDR that is not there fails the edit: nothing is committed. */
-	for (i = 0; i < nv; i++) {
-		ssize_t k = ctl_find_cidr(set, *n, &v[i]);
-
-		ew_cidr_format(&v[i], buf, sizeof(buf));
-		if (k < 0)
-			return ctl_err("%s is not %s (nothing removed)", buf, where);
-		CTL_ARRAY_DEL(set, *n, k);
-		json_array_append_new(done, json_string(buf));
-	}
-	return CTL_OK;
-}
-
-/* ---- maps ---- */
-
 int ctl_maps_open(struct ew_maps *m, bool write)
 {
-	char err[EW_ERRLEN] = "";
-	struct stat st;
+	char err[EW_ERRLEN * 2] = "";
+
+	if (ops_maps_open(m, ctl.pin_dir, write, err, sizeof(err)))
+		return ctl_err("%s", err);
+	return CTL_OK;
+}
+
+/* ---- operations: through edgewardd or on the maps ---- */
+
+void ctl_messages(json_t *out)
+{
+	json_t *msgs = json_object_get(out, "messages"), *x;
+	size_t i;
+
+	json_array_foreach(msgs, i, x)
+		if (!ctl.quiet && json_is_string(x))
+			fprintf(stderr, "%s\n", json_string_value(x));
+	json_object_del(out, "messages");
+}
+
+/* In emergency mode: the maps as the operation wants them, then the operation. */
+static int op_direct(const struct ops_entry *e, json_t *req, json_t **out, FILE *stream)
+{
+	char err[2048] = "";
+	struct ew_maps m;
+	json_t *details;
 	int r;
 
-	memset(m, 0, sizeof(*m));
-	if (stat(ctl.pin_dir, &st) || !S_ISDIR(st.st_mode))
-		return ctl_err("edgeward is not loaded (no pinned maps in %s); run 'edgewardctl "
-			       "attach IFACE' first",
-			       ctl.pin_dir);
-	r = ew_maps_open(m, ctl.pin_dir, write, err, sizeof(err));
-	if (r) {
-		if (r == -ENOENT)
-			return ctl_err("cannot open the pinned maps in %s: %s (is edgeward loaded? "
-				       "try 'edgewardctl attach IFACE')",
-				       ctl.pin_dir, err[0] ? err : strerror(-r));
-		if (r == -EWOULDBLOCK || r == -EAGAIN)
-			return ctl_err("%s is locked by another writer: %s", ctl.pin_dir,
-				       err[0] ? err : strerror(-r));
-		return ctl_err("cannot open the pinned maps in %s: %s", ctl.pin_dir,
-			       err[0] ? err : strerror(-r));
+	ops_maps_init(&m, ctl.pin_dir);
+	if (e->needs_maps && ctl_maps_open(&m, e->write))
+		return CTL_ERR;
+	if (stream)
+		r = e->stream(&m, req, stream, err, sizeof(err));
+	else
+		r = e->fn(&m, req, out, err, sizeof(err));
+	ew_maps_close(&m);
+	if (r)
+		return ctl_err("%s", err[0] ? err : strerror(-r));
+	/* Emergency changes are on record like the daemon's: what was asked, what was done. */
+	if (ops_changes(e, req)) {
+		details = ops_audit_details(e, req, out ? *out : NULL);
+		cli_journal_direct(e->name, e->resource, details);
+		json_decref(details);
 	}
 	return CTL_OK;
 }
 
-/* ---- the live policy ---- */
-
-static int policy_txn(bool write, ctl_policy_fn *edit, ctl_policy_fn *show, void *arg)
+static int op_run(const char *name, json_t *req, json_t **out)
 {
-	struct ew_compiled live = { 0 }, next = { 0 };
-	struct ctl_policy p = { .arg = arg };
-	char err[EW_ERRLEN] = "";
-	struct ew_maps m;
-	int r, rc = CTL_ERR;
+	const struct ops_entry *e = ops_find(name);
+	char *path = NULL;
+	int mode, r;
 
-	if (ctl_maps_open(&m, write))
+	*out = NULL;
+	if (!e)
+		return ctl_err("no operation %s in this build", name);
+	mode = cli_mode();
+	if (mode < 0)
 		return CTL_ERR;
-	ew_policy_doc_init(&p.doc);
-	r = pol_read(&m, &live);
-	if (r) {
-		ctl_err("cannot read the live policy: %s", strerror(-r));
-		goto out;
+	if (mode == CLI_DIRECT)
+		return op_direct(e, req, out, NULL);
+	/* Reads take their parameters in the query string, as any HTTP client would. */
+	if (!strcmp(e->method, "GET")) {
+		path = ops_query_path(e, req);
+		if (!path)
+			return ctl_err("out of memory");
 	}
-	r = ew_policy_decompile(&live, &p.doc, err, sizeof(err));
-	if (r) {
-		ctl_err("cannot decode the live policy: %s", err[0] ? err : strerror(-r));
-		goto out;
+	r = cli_do(e->method, path ? path : e->path, path ? NULL : req, out);
+	free(path);
+	if (r)
+		return r;
+	if (!json_is_object(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return ctl_err("edgewardd answered %s without a JSON object", e->path);
 	}
-	p.pol = live.pol;
-	rc = edit ? edit(&p) : CTL_UNCHANGED;
-	if (rc == CTL_OK) {
-		err[0] = '\0';
-		r = ew_policy_compile(&p.doc, &next, err, sizeof(err));
-		if (r) {
-			rc = ctl_err("%s", err[0] ? err : strerror(-r));
-			goto out;
-		}
-		err[0] = '\0';
-		r = pol_commit(&m, &next, err, sizeof(err));
-		if (r) {
-			rc = ctl_err("policy commit failed (the live policy is unchanged): %s",
-				     err[0] ? err : strerror(-r));
-			goto out;
-		}
-		p.pol = next.pol;
-	} else if (rc != CTL_UNCHANGED) {
-		goto out;
-	}
-	rc = show(&p);
-out:
-	ew_policy_doc_free(&p.doc);
-	ew_compiled_free(&live);
-	ew_compiled_free(&next);
-	ew_maps_close(&m);
-	return rc;
+	return CTL_OK;
 }
 
-int ctl_policy_view(int argc, char **argv, ctl_policy_fn *show)
+int ctl_op_keep(const char *name, json_t *req, json_t **out)
 {
-	int rc = ctl_no_args(argc, argv);
-
-	return rc == CTL_RUN ? policy_txn(false, NULL, show, NULL) : rc;
+	return op_run(name, req, out);
 }
 
-int ctl_policy_edit(ctl_policy_fn *edit, ctl_policy_fn *show, void *arg)
+int ctl_op(const char *name, json_t *req, json_t **out)
 {
-	return policy_txn(true, edit, show, arg);
+	int r = op_run(name, req, out);
+
+	if (!r)
+		ctl_messages(*out);
+	return r;
 }
 
-/* ---- text and JSON forms of the policy ---- */
-
-void ctl_rate_text(const struct ew_rl_doc *rl, char *buf, size_t len)
+/*
+ * In emergency mode, the answer of an operation that streams, written as
+ * JSON text to f: CTL_OK or CTL_ERR (reported). CTL_RUN when it cannot
+ * (through edgewardd, or no stream): then use ctl_op.
+ */
+static int op_stream(const char *name, json_t *req, FILE *f)
 {
-	if (ew_rate_format(rl->rate, rl->period_s, buf, len) < 0)
-		snprintf(buf, len, "%u/%us", rl->rate, rl->period_s);
+	const struct ops_entry *e = ops_find(name);
+	int mode;
+
+	if (!e || !e->stream)
+		return CTL_RUN;
+	mode = cli_mode();
+	if (mode < 0)
+		return CTL_ERR;
+	return mode == CLI_DIRECT ? op_direct(e, req, NULL, f) : CTL_RUN;
 }
 
-size_t ctl_join_cidrs(char *buf, size_t len, size_t o, const struct ew_cidr *v, size_t n,
-		      const char *sep)
+int ctl_op_json(const char *name, json_t *req)
 {
-	char item[EW_CIDR_STRLEN];
+	json_t *out;
+	int r;
+
+	r = op_stream(name, req, stdout);
+	fflush(stdout);
+	if (r != CTL_RUN)
+		return r;
+	r = ctl_op(name, req, &out);
+	if (r)
+		return r;
+	return ctl_json_print(out) ? CTL_ERR : CTL_OK;
+}
+
+int ctl_need_daemon(const char *what, const char *why)
+{
+	bool quiet = ctl.quiet;
+	int mode;
+
+	/* The emergency-mode warning is for commands that can do without the daemon. */
+	ctl.quiet = true;
+	mode = cli_mode();
+	ctl.quiet = quiet;
+	if (mode < 0)
+		return CTL_ERR;
+	if (mode != CLI_DAEMON)
+		return ctl_err("'%s' needs edgewardd (%s); start it", what, why);
+	return CTL_OK;
+}
+
+/* ---- text forms of answers ---- */
+
+const char *ctl_js(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+long long ctl_ji(json_t *o, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(o, key));
+}
+
+size_t ctl_join(char *buf, size_t len, size_t o, json_t *arr, const char *sep)
+{
+	json_t *x;
 	size_t i;
 
 	if (o < len)
 		buf[o] = '\0';
-	for (i = 0; i < n && o < len; i++) {
-		ew_cidr_format(&v[i], item, sizeof(item));
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? sep : "", item);
+	json_array_foreach(arr, i, x) {
+		if (o >= len)
+			break;
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? sep : "",
+				      json_is_string(x) ? json_string_value(x) : "");
 	}
 	return o;
 }
 
-size_t ctl_join_ports(char *buf, size_t len, size_t o, const struct ew_portspec *v, size_t n,
-		      const char *sep)
+void ctl_gen_text(json_t *o, char *buf, size_t len)
 {
-	char item[32];
-	size_t i;
+	const char *t = json_string_value(json_object_get(o, "applied"));
 
-	if (o < len)
-		buf[o] = '\0';
-	for (i = 0; i < n && o < len; i++) {
-		ew_portspec_format(&v[i], item, sizeof(item));
-		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? sep : "", item);
-	}
-	return o;
-}
-
-void ctl_gen_text(const struct ew_policy *pol, char *buf, size_t len)
-{
-	char t[40];
-
-	ctl_iso_time((time_t)pol->applied_unix, t, sizeof(t));
-	snprintf(buf, len, "%u, applied %s", pol->gen, pol->applied_unix ? t : "never");
-}
-
-void ctl_json_gen(json_t *o, const struct ew_policy *pol)
-{
-	char t[40];
-
-	json_object_set_new(o, "generation", json_integer(pol->gen));
-	ctl_iso_time((time_t)pol->applied_unix, t, sizeof(t));
-	json_object_set_new(o, "applied", pol->applied_unix ? json_string(t) : json_null());
-	json_object_set_new(o, "applied_unix", json_integer((json_int_t)pol->applied_unix));
-}
-
-json_t *ctl_json_fill(size_t n, size_t max)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "entries", json_integer((json_int_t)n));
-	json_object_set_new(o, "max", json_integer((json_int_t)max));
-	return o;
-}
-
-json_t *ctl_json_portlist(const struct ew_portspec *p, size_t n)
-{
-	json_t *a = json_array();
-	char buf[32];
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		ew_portspec_format(&p[i], buf, sizeof(buf));
-		json_array_append_new(a, json_string(buf));
-	}
-	return a;
-}
-
-json_t *ctl_json_cidrs(const struct ew_cidr *v, size_t n)
-{
-	json_t *a = json_array();
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		json_array_append_new(a, ctl_jcidr(&v[i]));
-	return a;
-}
-
-json_t *ctl_json_acl(const struct ew_policy_doc *doc)
-{
-	json_t *a = json_array();
-	char buf[32];
-	size_t i;
-
-	for (i = 0; i < doc->n_acl; i++) {
-		const struct ew_acl_doc *acl = &doc->acl[i];
-		json_t *o = json_object();
-
-		ew_portspec_format(&acl->port, buf, sizeof(buf));
-		json_object_set_new(o, "port", json_string(buf));
-		json_object_set_new(o, "from", ctl_json_cidrs(acl->from, acl->n_from));
-		json_array_append_new(a, o);
-	}
-	return a;
-}
-
-json_t *ctl_json_rl(const struct ew_policy_doc *doc)
-{
-	json_t *a = json_array();
-	char buf[32];
-	size_t i;
-
-	for (i = 0; i < doc->n_rl; i++) {
-		const struct ew_rl_doc *rl = &doc->rl[i];
-		json_t *o = json_object();
-
-		json_object_set_new(o, "name", ctl_jstr(rl->name));
-		json_object_set_new(o, "ports", ctl_json_portlist(rl->ports, rl->n_ports));
-		ctl_rate_text(rl, buf, sizeof(buf));
-		json_object_set_new(o, "rate", json_string(buf));
-		json_object_set_new(o, "burst", json_integer(rl->burst));
-		json_object_set_new(o, "count", json_string(rl->count_conn ? "conn" : "pkt"));
-		json_array_append_new(a, o);
-	}
-	return a;
+	snprintf(buf, len, "%lld, applied %s", ctl_ji(o, "generation"), t ? t : "never");
 }

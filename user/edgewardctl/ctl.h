@@ -2,7 +2,8 @@
 /*
  * edgewardctl's shared helpers: the command tables and their dispatcher,
  * option parsing with built-in --help, output in text or JSON, error
- * reporting, and the read-modify-write cycle of the live policy.
+ * reporting, and running the data-plane operations of ops.h, through
+ * edgewardd or, in emergency mode, on the pinned maps.
  *
  * Exit status: 0 success, 1 error (bad value, map operation failed),
  * 2 usage error (unknown command or option, missing argument).
@@ -19,8 +20,8 @@
 #include <time.h>
 
 #include "maps.h"
+#include "ops.h"
 #include "parse.h"
-#include "policy_doc.h"
 
 #ifndef EW_VERSION
 #define EW_VERSION "0.1.0"
@@ -81,9 +82,8 @@ void ctl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int ctl_json_print(json_t *v);
 /* The same for {"key": v}. */
 int ctl_json_print_kv(const char *key, json_t *v);
-/* A JSON string from untrusted bytes: invalid UTF-8 and control bytes are escaped. */
+/* A JSON string from untrusted bytes: invalid UTF-8 is written as \xNN text. */
 json_t *ctl_jstr(const char *s);
-json_t *ctl_jcidr(const struct ew_cidr *c);
 /* Valid UTF-8 without control characters: safe to print on a terminal as it is. */
 bool ctl_printable(const char *s);
 
@@ -108,12 +108,8 @@ void tbl_print(const struct ctl_table *t, FILE *f);
 void tbl_print_rows(const struct ctl_table *t, FILE *f);
 void tbl_free(struct ctl_table *t);
 
-/*
- * Not exit statuses. CTL_RUN: the arguments are in order, run the command.
- * CTL_UNCHANGED: an edit found nothing to change, so nothing is committed.
- */
-#define CTL_RUN	      (-1)
-#define CTL_UNCHANGED (-2)
+/* Not an exit status: the arguments are in order, run the command. */
+#define CTL_RUN (-1)
 
 /* A command without options or arguments: CTL_RUN, or the status to return. */
 int ctl_no_args(int argc, char **argv);
@@ -127,8 +123,11 @@ char *ctl_arg(int argc, char **argv, const char *what, bool one_at_a_time);
 
 /* Parse a CIDR given on the command line, warning when host bits were cleared. */
 int ctl_cidr(const char *s, bool force, struct ew_cidr *out);
-/* argv[first..argc-1] as CIDRs, duplicates dropped, order kept; *out malloc'd. */
-int ctl_cidr_args(int argc, char **argv, int first, bool force, struct ew_cidr **out, size_t *n);
+/*
+ * argv[first..argc-1] as CIDRs, duplicates dropped, order kept: a JSON array
+ * of their canonical texts in *out. CTL_OK or CTL_ERR (reported).
+ */
+int ctl_cidr_args(int argc, char **argv, int first, bool force, json_t **out);
 /* Parse a number option, naming it in the error. */
 int ctl_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
@@ -136,76 +135,45 @@ int ctl_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t
 int ctl_maps_open(struct ew_maps *m, bool write);
 
 /*
- * The live policy as a document, for the commands that show or change it.
- * Both open the maps, read and decompile the policy, and release everything
- * before they return; errors are reported where they happen (text or -j).
- *
- * ctl_policy_view parses a command without arguments, then calls show.
- * ctl_policy_edit (maps opened for writing) calls edit, which changes doc;
- * when it returns CTL_OK the document is compiled and committed, when
- * CTL_UNCHANGED it is not, and anything else is the status to return (the
- * error already reported). Then show reports. Both return the status of
- * show or of the step that failed.
+ * Run one data-plane operation (ops.h) with request req (not stolen): through
+ * edgewardd, or in emergency mode on the pinned maps, recording each change
+ * in the journal there (see client.h). Errors are reported here (text or
+ * -j) and give CTL_ERR; on CTL_OK *out is the answer (caller frees) and its
+ * "messages" were printed to stderr (not under -q) and removed. ctl_op_keep
+ * leaves them for the caller to print with ctl_messages when it wants.
  */
-struct ctl_policy {
-	struct ew_policy_doc doc;
-	const struct ew_policy *pol;	/* in force: as read, or as committed */
-	void *arg;			/* the caller's */
-};
-typedef int ctl_policy_fn(struct ctl_policy *p);
-int ctl_policy_view(int argc, char **argv, ctl_policy_fn *show);
-int ctl_policy_edit(ctl_policy_fn *edit, ctl_policy_fn *show, void *arg);
-
-/* Grow a malloc'd array of n elements to n + more, zeroing the new ones; NULL: reported. */
-void *ctl_grow(void *v, size_t n, size_t more, size_t size);
-/* Remove element k of the array v of n elements. */
-#define CTL_ARRAY_DEL(v, n, k) \
-	(memmove(&(v)[k], &(v)[(k) + 1], ((n) - (size_t)(k) - 1) * sizeof((v)[0])), (n)--)
-
+int ctl_op(const char *name, json_t *req, json_t **out);
+int ctl_op_keep(const char *name, json_t *req, json_t **out);
+void ctl_messages(json_t *out);
 /*
- * Edit a CIDR set of a policy document (the allowlist, an ACL's sources).
- * where completes "X is already WHERE" / "X is not WHERE": "allowed", "on the
- * allowlist", "in the ACL of 22/tcp". ctl_cidrs_add adds the CIDRs not there
- * yet (names to done, the others to known with an info line) and returns
- * CTL_OK, CTL_UNCHANGED or CTL_ERR; ctl_cidrs_del removes them, each of which
- * must be there (names to done), and returns CTL_OK or CTL_ERR.
+ * Under -j: run the operation and print its answer. The answer of an
+ * operation that can stream (block.list) goes straight to stdout in
+ * emergency mode, never whole in memory.
  */
-int ctl_cidrs_add(struct ew_cidr **set, size_t *n, const struct ew_cidr *v, size_t nv,
-		  const char *where, json_t *done, json_t *known);
-int ctl_cidrs_del(struct ew_cidr *set, size_t *n, const struct ew_cidr *v, size_t nv,
-		  const char *where, json_t *done);
-ssize_t ctl_find_cidr(const struct ew_cidr *v, size_t n, const struct ew_cidr *c);
-ssize_t ctl_find_port(const struct ew_portspec *v, size_t n, const struct ew_portspec *p);
-bool ctl_same_port(const struct ew_portspec *a, const struct ew_portspec *b);
-/* qsort order of struct ew_cidr: IPv4 first, then by address, then by length. */
-int ctl_cidr_cmp(const void *a, const void *b);
-
-/* A rate-limit class's rate ("25/min"). */
-void ctl_rate_text(const struct ew_rl_doc *rl, char *buf, size_t len);
+int ctl_op_json(const char *name, json_t *req);
 /*
- * Append a list, items separated by sep, to buf at offset o; an item that
- * does not fit is cut and the rest left out. Returns the new offset.
+ * For the commands only edgewardd can serve (login, user, config): CTL_OK
+ * when this run talks to the daemon, else CTL_ERR with "'what' needs
+ * edgewardd (why); start it".
  */
-size_t ctl_join_cidrs(char *buf, size_t len, size_t o, const struct ew_cidr *v, size_t n,
-		      const char *sep);
-size_t ctl_join_ports(char *buf, size_t len, size_t o, const struct ew_portspec *v, size_t n,
-		      const char *sep);
-/* "7, applied 2025-01-02T03:04:05+00:00" (or "applied never"). */
-void ctl_gen_text(const struct ew_policy *pol, char *buf, size_t len);
+int ctl_need_daemon(const char *what, const char *why);
 
-/* JSON forms of a policy document's parts (policy show, allow/acl/ratelimit list). */
-json_t *ctl_json_cidrs(const struct ew_cidr *v, size_t n);
-json_t *ctl_json_acl(const struct ew_policy_doc *doc);
-json_t *ctl_json_rl(const struct ew_policy_doc *doc);
-json_t *ctl_json_portlist(const struct ew_portspec *p, size_t n);
-/* Set "generation", "applied" and "applied_unix" of o. */
-void ctl_json_gen(json_t *o, const struct ew_policy *pol);
-/* {"entries": n, "max": max}: a map's fill level. */
-json_t *ctl_json_fill(size_t n, size_t max);
+/* Fields of an answer, for the text forms: "" / 0 when absent. */
+const char *ctl_js(json_t *o, const char *key);
+long long ctl_ji(json_t *o, const char *key);
+/*
+ * Append the strings of a JSON array, separated by sep, to buf at offset o;
+ * an item that does not fit is cut and the rest left out. Returns the new
+ * offset (the text forms of lists, as wide as they always were).
+ */
+size_t ctl_join(char *buf, size_t len, size_t o, json_t *arr, const char *sep);
+/* "7, applied 2025-01-02T03:04:05+00:00" (or "applied never") from generation and applied. */
+void ctl_gen_text(json_t *o, char *buf, size_t len);
 
 /* Help texts of the top-level commands, next to their handlers. */
 extern const char help_attach[], help_detach[], help_status[], help_reload[];
 extern const char help_apply[], help_stats[], help_events[];
+extern const char help_login[], help_logout[];
 
 /* Handlers of the top-level table (main.c). */
 int cmd_attach(int argc, char **argv);
@@ -220,5 +188,9 @@ int cmd_policy(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_login(int argc, char **argv);
+int cmd_logout(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_config(int argc, char **argv);
 
 #endif

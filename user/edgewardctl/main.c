@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * edgewardctl: the operator's tool. It works on the pinned maps directly
- * (EW_PIN_DIR, or --pin-dir / $EDGEWARD_PIN_DIR), so every change it makes
- * outlives it. This file holds the global options and the command table;
- * cmd_<noun>.c hold the handlers.
+ * edgewardctl: the operator's tool. Every data-plane command is an
+ * operation of ops.h, sent to edgewardd (its root-only Unix socket, or
+ * --server https://HOST:PORT with the token of 'edgewardctl login'); when
+ * the daemon is down, local root runs the same operation on the pinned maps
+ * itself (emergency mode, each change recorded in the audit journal). This
+ * file holds the global options and the command table; cmd_<noun>.c hold
+ * the handlers.
  */
 #include <bpf/libbpf.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "client.h"
+#include "cmd_audit.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -47,8 +52,21 @@ static const struct ctl_cmd main_cmds[] = {
 	  "apply FILE [--force] [--dry-run]", help_apply },
 	{ "stats", cmd_stats, "show counters per drop reason and map fill levels",
 	  "stats [--rate] [--interval SEC [--count N]] [--all]", help_stats },
-	{ "events", cmd_events, "stream sampled drops as DROPPED: lines",
+	{ "events", cmd_events, "stream sampled drops as DROPPED: lines (emergency mode)",
 	  "events [--count N] [--timeout SEC]", help_events },
+	{ "audit", cmd_audit, "list and verify the audit journal",
+	  "audit [list|verify|append] [OPTIONS]", help_audit },
+	{ "login", cmd_login, "log in to edgewardd at --server and save the token",
+	  "login [--user NAME] [--password-stdin] [--totp CODE]", help_login },
+	{ "logout", cmd_logout, "revoke and forget the saved token", "logout", help_logout },
+	{ "user", cmd_user, "manage operators (edgewardd)", "user COMMAND [ARGS]",
+	  "Operators log in with a password (and TOTP for roles that need MFA) and act\n"
+	  "within their role. The store is edgewardd's: these commands need the daemon.\n"
+	  "\nExample:\n  edgewardctl user add alice --email alice@example.com --role manager\n" },
+	{ "config", cmd_config, "check or reload edgewardd's config", "config COMMAND [ARGS]",
+	  "The daemon's config (users' policy, RBAC, TLS, the network policy) is read\n"
+	  "all or nothing: check a file first, then reload.\n"
+	  "\nExample:\n  edgewardctl config check && edgewardctl config reload\n" },
 	{ "version", cmd_version, "print the version", "version",
 	  "Print edgewardctl's version, the map ABI it speaks and the libbpf it uses.\n"
 	  "\nExample:\n  edgewardctl -j version\n" },
@@ -65,18 +83,32 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: edgewardctl [OPTIONS] COMMAND [ARGS]\n"
 		"\n"
-		"Control the edgeward XDP filter through its pinned maps.\n"
+		"Control the edgeward XDP filter. Commands go to edgewardd: through its local\n"
+		"socket (root only, no login), or over HTTPS with --server after 'edgewardctl\n"
+		"login'. When the daemon is not running, root writes the pinned maps directly\n"
+		"(emergency mode, with a warning; each change is recorded in the journal).\n"
 		"\n"
 		"Options:\n"
 		"  -j, --json          JSON output (errors too, as {\"error\": ...}, exit 1)\n"
 		"  -q, --quiet         no informational output or progress\n"
 		"  -v, --verbose       more detail, and libbpf's own messages\n"
-		"      --pin-dir DIR   pinned maps directory (default %s,\n"
-		"                      or $EDGEWARD_PIN_DIR)\n"
+		"      --server URL    edgewardd at https://HOST:PORT ($EDGEWARD_SERVER)\n"
+		"      --cacert FILE   CA certificate of the daemon's TLS certificate\n"
+		"                      ($EDGEWARD_CACERT; default: the system's CAs)\n"
+		"      --socket PATH   the daemon's local socket (default %s,\n"
+		"                      or $EDGEWARD_SOCKET)\n"
+		"      --direct        emergency mode: write the pinned maps, root only\n"
+		"                      ($EDGEWARD_DIRECT=1); refused with --server\n"
+		"      --pin-dir DIR   pinned maps directory in emergency mode\n"
+		"                      (default %s, or $EDGEWARD_PIN_DIR)\n"
 		"  -h, --help          this help\n"
 		"\n"
+		"Environment: $EDGEWARD_TOKEN_FILE (saved token, default\n"
+		"~/.config/edgeward/token), $EDGEWARD_JOURNAL (emergency journal, default\n"
+		"%s).\n"
+		"\n"
 		"Commands:\n",
-		EW_PIN_DIR);
+		EW_SOCKET_PATH, EW_PIN_DIR, EW_JOURNAL_PATH);
 	for (c = main_cmds; c->name; c++)
 		fprintf(f, "  %-10s  %s\n", c->name, c->summary);
 	fprintf(f, "\n"
@@ -84,7 +116,9 @@ static void usage(FILE *f)
 		   "Run 'edgewardctl COMMAND --help' for a command's options and an example.\n"
 		   "\n"
 		   "Example:\n"
-		   "  edgewardctl attach eth0 && edgewardctl apply /etc/edgeward/edgeward.yaml\n");
+		   "  edgewardctl attach eth0 && edgewardctl apply /etc/edgeward/edgeward.yaml\n"
+		   "  edgewardctl --server https://fw1.example.net:8443 login --user alice\n"
+		   "  edgewardctl --server https://fw1.example.net:8443 block list\n");
 }
 
 static int cmd_version(int argc, char **argv)
@@ -148,6 +182,10 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "pin-dir", required_argument, NULL, 'P' },
+		{ "server", required_argument, NULL, 'S' },
+		{ "socket", required_argument, NULL, 'U' },
+		{ "cacert", required_argument, NULL, 'C' },
+		{ "direct", no_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -174,6 +212,24 @@ int main(int argc, char **argv)
 				return ctl_usage("--pin-dir needs a directory");
 			ctl.pin_dir = optarg;
 			break;
+		case 'S':
+			if (strncmp(optarg, "https://", 8) || !optarg[8])
+				return ctl_usage("--server needs https://HOST:PORT");
+			cli.server = optarg;
+			break;
+		case 'U':
+			if (!optarg[0])
+				return ctl_usage("--socket needs a path");
+			cli.socket = optarg;
+			break;
+		case 'C':
+			if (!optarg[0])
+				return ctl_usage("--cacert needs a file");
+			cli.cacert = optarg;
+			break;
+		case 'D':
+			cli.direct = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return CTL_OK;
@@ -183,6 +239,10 @@ int main(int argc, char **argv)
 			return ctl_usage("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	env = getenv("EDGEWARD_DIRECT");
+	if ((cli.direct || (env && !strcmp(env, "1"))) &&
+	    (cli.server || ((env = getenv("EDGEWARD_SERVER")) && *env)))
+		return ctl_usage("--server and --direct exclude each other");
 	log_init("edgewardctl", 0, ctl.verbose > 0);
 	libbpf_set_print(libbpf_print);
 	if (optind >= argc) {
