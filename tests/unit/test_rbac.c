@@ -76,7 +76,7 @@ static const struct {
 	{ "acl", { "RU", "R", "", "", "R" } },
 	{ "ratelimit", { "RU", "R", "", "", "R" } },
 	{ "policy", { "RU", "R", "", "", "R" } },
-	{ "filter", { "X", "", "", "", "" } },
+	{ "filter", { "RX", "R", "", "", "R" } },
 	{ "stats", { "R", "R", "R", "R", "R" } },
 	{ "events", { "R", "R", "", "", "" } },
 	{ "users", { "RCUD", "R", "", "", "" } },
@@ -139,8 +139,8 @@ static void test_reasons(void **state)
 	assert_string_equal(why, "granted to role viewer");
 	assert_false(rbac_check(r, "viewer", "blocklist", "create", &ctx, &why));
 	assert_string_equal(why, "role viewer has no permission blocklist:create");
-	assert_false(rbac_check(r, "admin", "filter", "read", &ctx, &why));
-	assert_string_equal(why, "resource filter has no action read");
+	assert_false(rbac_check(r, "admin", "stats", "create", &ctx, &why));
+	assert_string_equal(why, "resource stats has no action create");
 	/* NULL why and NULL ctx are fine. */
 	assert_true(rbac_check(r, "admin", "filter", "execute", NULL, NULL));
 	rbac_free(r);
@@ -516,7 +516,7 @@ static void test_overrides(void **state)
 
 static void test_rbac_new_errors(void **state)
 {
-	struct rbac_perm bad_act = { .res = RBAC_RES_FILTER, .acts = RBAC_READ };
+	struct rbac_perm bad_act = { .res = RBAC_RES_STATS, .acts = RBAC_CREATE };
 	struct rbac_perm bad_res = { .res = 99, .acts = RBAC_READ };
 	struct rbac_perm bad_time = { .res = RBAC_RES_STATS, .acts = RBAC_READ,
 				      .cond = { .has_time = true,
@@ -532,7 +532,7 @@ static void test_rbac_new_errors(void **state)
 		{ "1ops", 1, 0, "is not a role name" },
 		{ "ops", -1, 0, "level -1 out of range 0..1000" },
 		{ "ops", 1001, 0, "level 1001 out of range" },
-		{ "ops", 1, 1, "filter has no such action" },
+		{ "ops", 1, 1, "stats has no such action" },
 		{ "ops", 1, 2, "bad resource" },
 		{ "ops", 1, 3, "bad time range" },
 	};

@@ -56,7 +56,7 @@ static const char *const res_names[RBAC_RES_COUNT] = {
 static const unsigned int res_acts[RBAC_RES_COUNT] = {
 	[RBAC_RES_BLOCKLIST] = R | C | D, [RBAC_RES_ALLOWLIST] = R | C | D,
 	[RBAC_RES_ACL] = R | U,		  [RBAC_RES_RATELIMIT] = R | U,
-	[RBAC_RES_POLICY] = R | U,	  [RBAC_RES_FILTER] = X,
+	[RBAC_RES_POLICY] = R | U,	  [RBAC_RES_FILTER] = R | X,
 	[RBAC_RES_STATS] = R,		  [RBAC_RES_EVENTS] = R,
 	[RBAC_RES_USERS] = R | C | U | D, [RBAC_RES_AUDIT] = R,
 	[RBAC_RES_CONFIG] = R | X,	  [RBAC_RES_SELF] = R | U,
@@ -76,7 +76,7 @@ static const struct default_role default_roles[] = {
 	{ "admin", 100, {
 		[RBAC_RES_BLOCKLIST] = R | C | D, [RBAC_RES_ALLOWLIST] = R | C | D,
 		[RBAC_RES_ACL] = R | U, [RBAC_RES_RATELIMIT] = R | U, [RBAC_RES_POLICY] = R | U,
-		[RBAC_RES_FILTER] = X, [RBAC_RES_STATS] = R, [RBAC_RES_EVENTS] = R,
+		[RBAC_RES_FILTER] = R | X, [RBAC_RES_STATS] = R, [RBAC_RES_EVENTS] = R,
 		[RBAC_RES_USERS] = R | C | U | D, [RBAC_RES_AUDIT] = R, [RBAC_RES_CONFIG] = R | X,
 		[RBAC_RES_SELF] = R | U, [RBAC_RES_HEALTH] = R } },
 	{ "manager", 50, {
@@ -92,8 +92,8 @@ static const struct default_role default_roles[] = {
 		[RBAC_RES_STATS] = R, [RBAC_RES_SELF] = R | U, [RBAC_RES_HEALTH] = R } },
 	{ "viewer", 20, {
 		[RBAC_RES_BLOCKLIST] = R, [RBAC_RES_ALLOWLIST] = R, [RBAC_RES_ACL] = R,
-		[RBAC_RES_RATELIMIT] = R, [RBAC_RES_POLICY] = R, [RBAC_RES_STATS] = R,
-		[RBAC_RES_SELF] = R | U, [RBAC_RES_HEALTH] = R } },
+		[RBAC_RES_RATELIMIT] = R, [RBAC_RES_POLICY] = R, [RBAC_RES_FILTER] = R,
+		[RBAC_RES_STATS] = R, [RBAC_RES_SELF] = R | U, [RBAC_RES_HEALTH] = R } },
 };
 
 #undef R

@@ -8,7 +8,8 @@
  * Resources and their actions (R read, C create, U update, D delete,
  * X execute):
  *   blocklist RCD   allowlist RCD   acl RU      ratelimit RU   policy RU
- *   filter X (attach, detach, reload the XDP program)   stats R   events R
+ *   filter RX (R = status; X = attach, detach, reload the XDP program)
+ *   stats R   events R
  *   users RCUD      audit R         config RX (X = reload)
  *   self RU (one's own password and MFA)   health R
  *
@@ -21,7 +22,7 @@
  *   acl             RU      R         -          -        R
  *   ratelimit       RU      R         -          -        R
  *   policy          RU      R         -          -        R
- *   filter          X       -         -          -        -
+ *   filter          RX      R         -          -        R
  *   stats           R       R         R          R        R
  *   events          R       R         -          -        -
  *   users           RCUD    R         -          -        -

@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * edgewardd: the controller. One libevent loop that owns the pinned XDP
+ * program and maps, attaches the configured interfaces, applies the
+ * config's network policy, reads the drop events, and serves the
+ * management API (HTTPS and a root-only Unix socket) and the metrics.
+ *
+ * Restarting it changes nothing in the kernel: the program stays attached
+ * (netlink, not a bpf_link) and every block stays in its pinned map, so
+ * packets keep being filtered while the daemon is down. A new binary swaps
+ * the program in one XDP_FLAGS_REPLACE per interface.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+#include <event2/event.h>
+
+#include "api.h"
+#include "apply.h"
+#include "config.h"
+#include "dropev.h"
+#include "ewd.h"
+#include "http.h"
+#include "journal.h"
+#include "log.h"
+#include "ops.h"
+#include "rbac.h"
+#include "risk.h"
+#include "secrets.h"
+#include "tls.h"
+#include "token.h"
+#include "users.h"
+
+#ifndef EW_VERSION
+#define EW_VERSION "0.1.0"
+#endif
+#define DEFAULT_CONFIG "/etc/edgeward/edgeward.yaml"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: edgewardd [--config FILE] [--check] [--syslog] [-v]\n"
+		"\n"
+		"The edgeward controller: owns the XDP filter's pinned maps, attaches the\n"
+		"configured interfaces, applies the config's network policy, and serves the\n"
+		"management API (HTTPS and a root-only Unix socket) and Prometheus metrics.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE   configuration (default %s)\n"
+		"  -n, --check         validate the configuration (and the production profile's\n"
+		"                      checks), print the effective settings, and exit:\n"
+		"                      0 valid, 1 not\n"
+		"  -s, --syslog        log to syslog instead of stderr\n"
+		"  -v, --verbose       debug logging\n"
+		"  -V, --version       print the version\n"
+		"  -h, --help          this help\n"
+		"\n"
+		"Signals: SIGHUP reloads the configuration, all or nothing (an invalid file\n"
+		"leaves everything as it was and the log says why, with FILE:LINE);\n"
+		"SIGTERM stops the daemon and leaves the filter attached and every block\n"
+		"in place.\n"
+		"\n"
+		"Example:\n"
+		"  edgewardd --check --config /etc/edgeward/edgeward.yaml && "
+		"systemctl restart edgewardd\n",
+		DEFAULT_CONFIG);
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && !log_verbose)
+		return 0;
+	if (level != LIBBPF_DEBUG && !log_verbose)
+		return 0;
+	vlog(LOG_DEBUG, fmt, ap);
+	return 0;
+}
+
+/* ---- single instance ---- */
+
+static int mkdir_parents(const char *path, mode_t mode)
+{
+	char buf[4096];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
+/*
+ * The pid file is also the instance lock: a second edgewardd finds it
+ * flock'd and refuses to start, naming the running one.
+ */
+static int pid_lock(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd, r;
+
+	r = mkdir_parents(path, 0755);
+	if (r) {
+		log_warnx("pid file %s: cannot create its directory: %s", path, strerror(-r));
+		return r;
+	}
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0) {
+		r = -errno;
+		log_warn("pid file %s", path);
+		return r;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		r = -errno;
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		buf[n > 0 ? n : 0] = '\0';
+		buf[strcspn(buf, "\n")] = '\0';
+		if (r == -EWOULDBLOCK)
+			log_warnx("another edgewardd is running (pid %s, lock %s); stop it first",
+				  buf[0] ? buf : "?", path);
+		else
+			log_warnx("pid file %s: flock: %s", path, strerror(-r));
+		close(fd);
+		return -EBUSY;
+	}
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n) {
+		r = -errno;
+		log_warn("pid file %s: write", path);
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* ---- audit ---- */
+
+int ewd_audit(struct ewd *d, json_t *rec, bool privileged)
+{
+	const char *type = json_string_value(json_object_get(rec, "type"));
+	const char *actor = json_string_value(json_object_get(rec, "actor"));
+	const char *source = json_string_value(json_object_get(rec, "source"));
+	const char *result = json_string_value(json_object_get(rec, "result"));
+	char id[JR_UUID_LEN + 1];
+	time_t now = time(NULL);
+	json_int_t risk;
+	int r;
+
+	/* Local callers have no address: for the score they have none (SQL NULL). */
+	if (source && (!strcmp(source, "unix") || !strcmp(source, "local")))
+		source = NULL;
+	if (!json_is_integer(json_object_get(rec, "risk"))) {
+		risk = risk_score(d->risk, type, actor, source, privileged, now);
+		json_object_set_new(rec, "risk", json_integer(risk));
+	}
+	risk = json_integer_value(json_object_get(rec, "risk"));
+	r = jr_append(d->journal, rec, id);
+	if (r) {
+		d->journal_errors++;
+		log_warnx("audit: cannot append to the journal %s: %s", d->cfg->daemon.journal,
+			  strerror(-r));
+		return r;
+	}
+	risk_observe(d->risk, type, actor, source, result, now);
+	if (risk > (json_int_t)d->cfg->monitoring.risk_alert_threshold) {
+		/* The guide's alert for high-risk events: auth.crit, one line. */
+		syslog(LOG_AUTH | LOG_CRIT,
+		       "SECURITY_ALERT: %s by %s from %s: %s %s (%s), risk %lld, event %s",
+		       type ? type : "?", actor ? actor : "?",
+		       json_string_value(json_object_get(rec, "source")) ?: "?",
+		       json_string_value(json_object_get(rec, "action")) ?: "",
+		       json_string_value(json_object_get(rec, "resource")) ?: "",
+		       result ? result : "?", (long long)risk, id);
+	}
+	return 0;
+}
+
+json_t *ewd_event(const char *type, const char *actor, const char *source, const char *resource,
+		  const char *action, const char *result)
+{
+	json_t *ev = jr_event(type, actor, source, resource, action, result, 0);
+
+	/* No risk yet: ewd_audit scores it. */
+	json_object_del(ev, "risk");
+	return ev;
+}
+
+static void audit_simple(struct ewd *d, const char *type, const char *action, const char *result,
+			 json_t *details)
+{
+	json_t *ev = ewd_event(type, "edgewardd", "local", "daemon", action, result);
+
+	if (!ev) {
+		json_decref(details);
+		return;
+	}
+	if (details)
+		json_object_set_new(ev, "details", details);
+	ewd_audit(d, ev, false);
+	json_decref(ev);
+}
+
+static void on_drop_summary(json_t *summary, void *arg)
+{
+	audit_simple(arg, "packet_drops", "drop", "blocked", json_deep_copy(summary));
+}
+
+/* ---- the kernel side ---- */
+
+static int network_apply(struct ewd *d, const struct ew_config *cfg, char *err, size_t errlen)
+{
+	struct ew_apply_report rep = { 0 };
+	int r;
+
+	if (!cfg->network.present)
+		return 0;
+	r = ew_maps_lock(&d->maps);
+	if (r) {
+		snprintf(err, errlen, "cannot lock %s: %s", cfg->daemon.pin_dir, strerror(-r));
+		return r;
+	}
+	r = ew_policy_apply(&d->maps, &cfg->network.doc, false, &rep, err, errlen);
+	ew_maps_unlock(&d->maps);
+	if (!r) {
+		d->policy_generation = rep.generation;
+		log_info("network policy applied (generation %u: %zu blocks added, %zu updated, "
+			 "%zu removed)",
+			 rep.generation, json_array_size(rep.added), json_array_size(rep.updated),
+			 json_array_size(rep.removed));
+	}
+	ew_apply_report_free(&rep);
+	return r;
+}
+
+static int kernel_setup(struct ewd *d)
+{
+	const struct ew_config *cfg = d->cfg;
+	char err[EW_ERRLEN] = "";
+	int n_swapped = 0, r;
+
+	/* Load (or upgrade to) this build's program, re-using every pinned map. */
+	r = ew_upgrade(cfg->daemon.pin_dir, &n_swapped, err, sizeof(err));
+	if (r) {
+		log_warnx("cannot load the XDP program: %s", err[0] ? err : strerror(-r));
+		return r;
+	}
+	r = ew_maps_open(&d->maps, cfg->daemon.pin_dir, true, err, sizeof(err));
+	if (r) {
+		log_warnx("cannot open the pinned maps: %s", err[0] ? err : strerror(-r));
+		return r;
+	}
+	d->maps_open = true;
+	ew_maps_unlock(&d->maps);
+	log_info("XDP program loaded, maps pinned in %s (%d interface%s swapped to it)",
+		 cfg->daemon.pin_dir, n_swapped, n_swapped == 1 ? "" : "s");
+	for (size_t i = 0; i < cfg->daemon.n_ifaces; i++) {
+		bool fell_back = false;
+
+		err[0] = '\0';
+		r = ew_attach(cfg->daemon.pin_dir, cfg->daemon.ifaces[i].name,
+			      cfg->daemon.ifaces[i].mode, &fell_back, err, sizeof(err));
+		if (r) {
+			log_warnx("cannot attach to %s: %s", cfg->daemon.ifaces[i].name,
+				  err[0] ? err : strerror(-r));
+			return r;
+		}
+		log_info("attached to %s%s", cfg->daemon.ifaces[i].name,
+			 fell_back ? " in skb mode (the driver has no native XDP)" : "");
+	}
+	err[0] = '\0';
+	r = network_apply(d, cfg, err, sizeof(err));
+	if (r)
+		log_warnx("cannot apply the network policy of %s: %s", cfg->path, err);
+	return r;
+}
+
+/* ---- reload ---- */
+
+int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, size_t errlen)
+{
+	struct ew_config *next = NULL;
+	struct rbac *rbac = NULL;
+	unsigned int diff;
+	json_t *ev, *det;
+	int r;
+
+	r = cfg_load(d->config_path, &next, err, errlen);
+	if (!r) {
+		diff = cfg_diff(d->cfg, next);
+		/* What cannot change under a running daemon: it needs a restart. */
+		if (diff & (CFG_DIFF_DAEMON | CFG_DIFF_API | CFG_DIFF_METRICS | CFG_DIFF_PROFILE |
+			    CFG_DIFF_ENCRYPTION)) {
+			snprintf(err, errlen,
+				 "%s: changes to profile, daemon, api, metrics or encryption need a "
+				 "restart (systemctl restart edgewardd); nothing was changed",
+				 d->config_path);
+			r = -EINVAL;
+		}
+	}
+	if (!r)
+		r = rbac_from_config(next, &rbac, err, errlen);
+	if (!r && (diff & CFG_DIFF_NETWORK))
+		r = network_apply(d, next, err, errlen);
+	ev = ewd_event("config_reload", actor, source, d->config_path, "reload",
+		       r ? "failure" : "success");
+	det = json_object();
+	if (r)
+		json_object_set_new(det, "why", json_string(err));
+	else
+		json_object_set_new(det, "changed", json_integer(diff));
+	json_object_set_new(ev, "details", det);
+	ewd_audit(d, ev, true);
+	json_decref(ev);
+	if (r) {
+		d->reloads_failed++;
+		cfg_free(next);
+		rbac_free(rbac);
+		return r;
+	}
+	/* Swap: the parts that read the config follow it from here on. */
+	rbac_free(d->rbac);
+	d->rbac = rbac;
+	cfg_free(d->cfg);
+	d->cfg = next;
+	api_config_changed(d);
+	d->reloads_ok++;
+	log_info("configuration reloaded from %s", d->config_path);
+	return 0;
+}
+
+/* ---- signals ---- */
+
+static void on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	char err[CFG_ERRLEN] = "";
+
+	(void)sig;
+	(void)what;
+	if (ewd_reload(arg, "root", "local", err, sizeof(err)))
+		log_warnx("reload refused, running configuration kept:\n%s", err);
+}
+
+static void on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct ewd *d = arg;
+
+	(void)what;
+	log_info("signal %d: stopping (the filter stays attached, every block stays)", (int)sig);
+	event_base_loopexit(d->base, NULL);
+}
+
+/* ---- start and stop ---- */
+
+static int check_only(const char *path, bool verbose)
+{
+	char err[CFG_ERRLEN] = "";
+	struct ew_config *cfg = NULL;
+	int r;
+
+	r = cfg_load(path, &cfg, err, sizeof(err));
+	if (r) {
+		fprintf(stderr, "%s\n", err[0] ? err : strerror(-r));
+		fprintf(stderr, "edgewardd: %s is not valid\n", path);
+		return 1;
+	}
+	if (cfg->warnings)
+		fputs(cfg->warnings, stderr);
+	if (verbose)
+		cfg_dump(cfg, stdout);
+	printf("%s: valid (profile %s)\n", path, cfg_profile_name(cfg->profile));
+	cfg_free(cfg);
+	return 0;
+}
+
+static int state_dirs(const struct ew_config *cfg)
+{
+	const char *dirs[] = { cfg->daemon.state_dir };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		if (!dirs[i])
+			continue;
+		if (mkdir_parents(dirs[i], 0755) || (mkdir(dirs[i], 0700) && errno != EEXIST)) {
+			log_warn("cannot create %s", dirs[i]);
+			return -errno;
+		}
+	}
+	if (cfg->api.unix_socket && mkdir_parents(cfg->api.unix_socket, 0755)) {
+		log_warn("cannot create the directory of %s", cfg->api.unix_socket);
+		return -errno;
+	}
+	return 0;
+}
+
+static void ewd_free(struct ewd *d)
+{
+	/* The drop summary of the last window goes to the journal first. */
+	dropev_free(d->drops);
+	api_stop(d);
+	http_server_free(d->api);
+	http_server_free(d->metrics);
+	SSL_CTX_free(d->tls);
+	if (d->ev_hup)
+		event_free(d->ev_hup);
+	if (d->ev_term)
+		event_free(d->ev_term);
+	if (d->ev_int)
+		event_free(d->ev_int);
+	users_close(d->users);
+	tok_rev_free(d->rev);
+	rbac_free(d->rbac);
+	sec_keyring_free(d->keys);
+	risk_free(d->risk);
+	jr_close(d->journal);
+	if (d->maps_open)
+		ew_maps_close(&d->maps);
+	if (d->cfg && d->pid_fd >= 0)
+		unlink(d->cfg->daemon.pid_file);
+	if (d->pid_fd >= 0)
+		close(d->pid_fd);
+	cfg_free(d->cfg);
+	if (d->base)
+		event_base_free(d->base);
+}
+
+static int start(struct ewd *d)
+{
+	char err[CFG_ERRLEN] = "";
+	int r;
+
+	r = cfg_load(d->config_path, &d->cfg, err, sizeof(err));
+	if (r) {
+		log_warnx("%s", err[0] ? err : strerror(-r));
+		log_warnx("%s is not valid; not starting", d->config_path);
+		return r;
+	}
+	if (d->cfg->warnings)
+		log_warnx("%s", d->cfg->warnings);
+	d->pid_fd = pid_lock(d->cfg->daemon.pid_file);
+	if (d->pid_fd < 0)
+		return d->pid_fd;
+	r = state_dirs(d->cfg);
+	if (r)
+		return r;
+	r = jr_open(d->cfg->daemon.journal, &d->journal, err, sizeof(err));
+	if (r) {
+		log_warnx("cannot open the audit journal: %s", err[0] ? err : strerror(-r));
+		return r;
+	}
+	if (err[0])
+		log_warnx("audit journal: %s (run 'edgewardctl audit verify')", err);
+	d->risk = risk_new();
+	if (!d->risk)
+		return -ENOMEM;
+	r = rbac_from_config(d->cfg, &d->rbac, err, sizeof(err));
+	if (r) {
+		log_warnx("%s", err);
+		return r;
+	}
+	/* Until kernel_setup opens them, the maps are "not open" in the config's pin dir. */
+	ops_maps_init(&d->maps, d->cfg->daemon.pin_dir);
+	d->base = event_base_new();
+	if (!d->base) {
+		log_warnx("cannot create the event loop");
+		return -ENOMEM;
+	}
+	r = kernel_setup(d);
+	if (r)
+		return r;
+	d->drops = dropev_new(d->base, d->maps.events, 60, on_drop_summary, d);
+	if (!d->drops)
+		return -ENOMEM;
+	r = api_start(d);
+	if (r)
+		return r;
+	d->ev_hup = evsignal_new(d->base, SIGHUP, on_hup, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, on_term, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, on_term, d);
+	if (!d->ev_hup || !d->ev_term || !d->ev_int || evsignal_add(d->ev_hup, NULL) ||
+	    evsignal_add(d->ev_term, NULL) || evsignal_add(d->ev_int, NULL)) {
+		log_warnx("cannot install the signal handlers");
+		return -ENOMEM;
+	}
+	d->started = time(NULL);
+	audit_simple(d, "daemon_start", "start", "success", json_pack("{s:s, s:s, s:i}",
+			"version", EW_VERSION, "profile", cfg_profile_name(d->cfg->profile),
+			"pid", (int)getpid()));
+	log_info("edgewardd %s running (profile %s, pid %ld)", EW_VERSION,
+		 cfg_profile_name(d->cfg->profile), (long)getpid());
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct ewd d = { .config_path = DEFAULT_CONFIG, .pid_fd = -1 };
+	bool check = false, to_syslog = false;
+	int c, verbose = 0, rc = 1;
+
+	while ((c = getopt_long(argc, argv, "c:nsvVh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 's':
+			to_syslog = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'V':
+			printf("edgewardd %s (map ABI %d, libbpf %s)\n", EW_VERSION, EW_ABI_VERSION,
+			       libbpf_version_string());
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "edgewardd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	log_init("edgewardd", to_syslog, verbose);
+	if (check)
+		return check_only(d.config_path, verbose > 0);
+	libbpf_set_print(libbpf_print);
+	/* A client that disconnects mid-answer must not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	openlog("edgewardd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+
+	if (geteuid() != 0)
+		log_warnx("not running as root: loading the XDP program will most likely fail");
+	if (start(&d) == 0) {
+		if (event_base_dispatch(d.base) < 0)
+			log_warnx("the event loop failed");
+		else
+			rc = 0;
+		audit_simple(&d, "daemon_stop", "stop", "success", NULL);
+	}
+	ewd_free(&d);
+	return rc;
+}
