@@ -106,6 +106,11 @@ $(B)/tests/unit/%: tests/unit/%.c $(DLIB) $(LIB) $(HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/edgewardd -o $@ $< $(DLIB) $(LIB) $(LDLIBS) $(DLIBS) -lcmocka
 
+# A server with test routes, for tests/http/test_tls.sh (real clients: curl, openssl, sslscan).
+$(B)/tests/http_harness: tests/http/http_harness.c $(DLIB) $(LIB) $(HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Iuser/edgewardd -o $@ $< $(DLIB) $(LIB) $(LDLIBS) $(DLIBS)
+
 $(B)/tests/bpf/%: tests/bpf/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS) $(wildcard tests/bpf/lib/*.h)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -o $@ $< $(BPFT_COMMON) $(LIB) $(LDLIBS)
@@ -116,12 +121,12 @@ $(B)/tests/fuzz/%: tests/fuzz/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS)
 
 $(B)/bench/%: bench/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -o $@ $< $(BPFT_COMMON) $(LIB) $(LDLIBS)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -o $@ $< $(BPFT_COMMON) $(LIB) $(LDLIBS) $(DLIBS)
 
 $(B):
 	$(Q)mkdir -p $(B)
 
-tests-build: all $(UNIT_BIN) $(BPFT_BIN) $(FUZZ_BIN)
+tests-build: all $(UNIT_BIN) $(BPFT_BIN) $(FUZZ_BIN) $(B)/tests/http_harness
 
 # Unit tests need no privileges; the rest need root (BPF, namespaces).
 test-unit: $(UNIT_BIN)
@@ -144,3 +149,89 @@ format:
 
 clean:
 	rm -rf $(B)
+
+# ---- libFuzzer targets and sanitizer builds of the unit tests ----
+# tests/fuzz/libfuzzer/fuzz_*.c become build/fuzz/fuzz_*, linked against the
+# project's sources rebuilt by clang with the fuzzer's coverage feedback and
+# ASan+UBSan (build/fuzz/obj); `make test` runs each briefly over its seed
+# corpus, `make fuzz` for FUZZ_TIME seconds each. tests/unit/test_*.c are built
+# a second time with gcc's ASan+UBSan into build/asan (objects in
+# build/asan/obj), run by the "sanitize" suite. Neither touches build/lib or
+# build/obj. A sanitizer report aborts (-fno-sanitize-recover=all), so the
+# first error fails the run instead of scrolling past. The project's sources
+# are held to gcc's warnings by the normal build; clang's extra ones
+# (designated-initializer style) do not fail the fuzz build, the targets' own
+# files must be clean. clang's libFuzzer runtime: libclang-rt-14-dev (Debian).
+FUZZ_TIME ?= 60
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+FUZZ_CFLAGS := -O1 -g $(SAN_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/edgewardd \
+	       -I$(B)
+FUZZ_OBJ_WARN := -Wall -Wextra -Wno-missing-field-initializers
+LF_SRC	:= $(wildcard tests/fuzz/libfuzzer/fuzz_*.c)
+LF_BIN	:= $(patsubst tests/fuzz/libfuzzer/%.c,$(B)/fuzz/%,$(LF_SRC))
+LF_LIB_OBJ := $(patsubst user/lib/%.c,$(B)/fuzz/obj/lib/%.o,$(LIB_SRC))
+LF_D_OBJ := $(patsubst user/edgewardd/%.c,$(B)/fuzz/obj/edgewardd/%.o,$(D_SRC))
+LF_LIBS	:= $(B)/fuzz/libedgewardd.a $(B)/fuzz/libedgeward.a
+
+SAN_CFLAGS := $(CFLAGS) $(SAN_FLAGS) -Iuser/edgewardd
+SAN_LIB_OBJ := $(patsubst user/lib/%.c,$(B)/asan/obj/lib/%.o,$(LIB_SRC))
+SAN_D_OBJ := $(patsubst user/edgewardd/%.c,$(B)/asan/obj/edgewardd/%.o,$(D_SRC))
+SAN_LIBS := $(B)/asan/libedgewardd.a $(B)/asan/libedgeward.a
+SAN_UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/asan/tests/unit/%,$(UNIT_SRC))
+
+.PHONY: fuzz fuzz-build sanitize-build
+
+$(LF_LIB_OBJ): $(B)/fuzz/obj/lib/%.o: user/lib/%.c $(HDRS) $(SKELS) | $(B)
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D) && \
+		$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_OBJ_WARN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(LF_D_OBJ): $(B)/fuzz/obj/edgewardd/%.o: user/edgewardd/%.c $(HDRS) $(SKELS) | $(B)
+	$(call msg,FUZZCC,$@)
+	$(Q)mkdir -p $(@D) && \
+		$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_OBJ_WARN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(B)/fuzz/libedgeward.a: $(LF_LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/fuzz/libedgewardd.a: $(LF_D_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(LF_BIN): $(B)/fuzz/%: tests/fuzz/libfuzzer/%.c $(LF_LIBS) $(HDRS)
+	$(call msg,FUZZLD,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(WARN) -fsanitize=fuzzer -o $@ $< $(LF_LIBS) $(LDLIBS) $(DLIBS)
+
+$(SAN_LIB_OBJ): $(B)/asan/obj/lib/%.o: user/lib/%.c $(HDRS) $(SKELS) | $(B)
+	$(call msg,ASANCC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(SAN_CFLAGS) -c $< -o $@
+
+$(SAN_D_OBJ): $(B)/asan/obj/edgewardd/%.o: user/edgewardd/%.c $(HDRS) $(SKELS) | $(B)
+	$(call msg,ASANCC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(SAN_CFLAGS) -c $< -o $@
+
+# The common-password list is built into password.o (.incbin), in every flavour.
+$(B)/fuzz/obj/edgewardd/password.o $(B)/asan/obj/edgewardd/password.o: data/common-passwords.txt
+
+$(B)/asan/libedgeward.a: $(SAN_LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/asan/libedgewardd.a: $(SAN_D_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(SAN_UNIT_BIN): $(B)/asan/tests/unit/%: tests/unit/%.c $(SAN_LIBS) $(HDRS)
+	$(call msg,ASANLD,$@)
+	$(Q)mkdir -p $(@D) && $(CC) $(SAN_CFLAGS) -o $@ $< $(SAN_LIBS) $(LDLIBS) $(DLIBS) -lcmocka
+
+fuzz-build: $(LF_BIN)
+
+sanitize-build: $(SAN_UNIT_BIN)
+
+tests-build: $(SAN_UNIT_BIN) $(LF_BIN)
+
+# Each target for FUZZ_TIME seconds, its corpus growing in build/fuzz/corpus/<target>.
+fuzz: fuzz-build
+	$(Q)FUZZ_TIME=$(FUZZ_TIME) ./scripts/run-tests.sh libfuzzer
