@@ -298,8 +298,8 @@ static const struct bad_case {
 	  "            - {resource: firewall, action: read}\n",
 	  8, "permissions[0].resource: unknown resource \"firewall\"" },
 	{ "action not of resource", DEV "security:\n  authorization:\n    rbac:\n      roles:\n"
-	  "        ops:\n          permissions:\n            - {resource: filter, action: read}\n",
-	  8, "permissions[0].action: filter has no action \"read\" (it has execute)" },
+	  "        ops:\n          permissions:\n            - {resource: stats, action: create}\n",
+	  8, "permissions[0].action: stats has no action \"create\" (it has read)" },
 	{ "action list item", DEV "security:\n  authorization:\n    rbac:\n      roles:\n"
 	  "        ops:\n          permissions:\n"
 	  "            - {resource: users, action: [read, approve]}\n",

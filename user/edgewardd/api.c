@@ -7,10 +7,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -162,6 +164,36 @@ int api_audit(struct http_req *req, json_t *ev, bool privileged, bool answer_on_
 
 /* ---- the data-plane operations ---- */
 
+/*
+ * A change is refused up front when the journal's file system has less
+ * than this left: the change's record (a few KiB, an import's up to a few
+ * MiB of details cut to size) must fit, or the change is not made.
+ */
+#define JOURNAL_MIN_FREE (16u << 20)
+
+static bool journal_space_low(const struct ewd *d, char *why, size_t len)
+{
+	struct statvfs sv;
+	char dir[4096];
+	char *slash;
+	unsigned long long avail;
+
+	snprintf(dir, sizeof(dir), "%s", d->cfg->daemon.journal);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (statvfs(dir, &sv))
+		return false;	/* the append will tell */
+	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	if (avail >= JOURNAL_MIN_FREE)
+		return false;
+	snprintf(why, len,
+		 "the audit journal's file system (%.600s) has %llu KiB left: changes are refused until "
+		 "there is room (filtering goes on)",
+		 dir, avail >> 10);
+	return true;
+}
+
 static void run_op(struct http_req *req, const struct ops_entry *e, struct principal *p)
 {
 	struct ewd *d = api_d;
@@ -189,6 +221,11 @@ static void run_op(struct http_req *req, const struct ops_entry *e, struct princ
 		return;
 	}
 	changes = ops_changes(e, in);
+	if (changes && journal_space_low(d, err, sizeof(err))) {
+		d->journal_errors++;
+		http_respond_error(req, 507, err);
+		goto out;
+	}
 	/* A journal that failed before must accept a record before anything changes. */
 	if (changes && d->journal_errors) {
 		ev = ewd_event("journal_check", p->name, p->source, e->resource, e->name,
@@ -264,6 +301,13 @@ out:
 	json_decref(in);
 	json_decref(out);
 	json_decref(ev);
+	/*
+	 * An import of 1M rules parses ~20 MB of JSON into ~100 MB of heap; glibc
+	 * keeps it unless asked. Give it back so the daemon's RSS returns to its
+	 * resting size.
+	 */
+	if (len > (1u << 20))
+		malloc_trim(0);
 }
 
 /* ---- audit journal ---- */
