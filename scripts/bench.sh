@@ -143,6 +143,8 @@ if want dataplane; then
 
 	# ---------- edgeward: load, policy, import ----------
 	export EDGEWARD_PIN_DIR=$PIN
+	# No daemon in this section: edgewardctl writes the maps itself, journal in $W.
+	export EDGEWARD_DIRECT=1 EDGEWARD_JOURNAL=$W/journal EDGEWARD_SOCKET=$W/none.sock
 	$BIN load $PIN >/dev/null || die "ew_load failed"
 	$BIN policy $PIN $YAML full || die "policy commit failed"
 	tsec() { local t0 t1; t0=$(date +%s.%N); "$@" >$W/imp.out 2>$W/imp.err; local rc=$?

@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.." || exit 1
 LAB=ewdemo
 source scripts/lab.sh
 export EDGEWARD_PIN_DIR=/sys/fs/bpf/edgeward-demo
+# No edgewardd here: edgewardctl writes the pinned maps itself (emergency mode),
+# recording each change in a journal of the lab's own.
+export EDGEWARD_DIRECT=1 EDGEWARD_JOURNAL=$LAB_DIR/journal EDGEWARD_SOCKET=$LAB_DIR/none.sock
 CTL=$PWD/build/edgewardctl
 ctl() { in_srv "$CTL" "$@"; }
 cleanup() {
@@ -86,6 +89,11 @@ wait $evp
 say "Counters per reason"
 show "edgewardctl stats"
 ctl stats
+
+say "The audit journal: every change above, with its actor, hash-chained"
+show "edgewardctl audit --limit 5 && edgewardctl audit verify"
+ctl audit --limit 5
+ctl audit verify
 
 say "Done: detaching and removing the lab"
 ctl detach "$SRV_IF"
