@@ -288,8 +288,10 @@ void api_login(struct http_req *req, void *arg)
 		http_respond_error(req, 400, "username and password are required");
 		goto out;
 	}
+	memset(&res, 0, sizeof(res));
 	r = users_authenticate(d->users, name, pw, code, now, &res);
 	if (r) {
+		memset(&res, 0, sizeof(res));
 		res.result = USERS_AUTH_FAIL;
 		res.reason = USERS_FAIL_INTERNAL;
 		res.delay_ms = users_login_delay_ms(d->users, name, now);

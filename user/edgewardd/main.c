@@ -76,13 +76,12 @@ static void usage(FILE *f)
 		DEFAULT_CONFIG);
 }
 
+/* libbpf's chatter is debug output: our own messages say what went wrong. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && !log_verbose)
-		return 0;
-	if (level != LIBBPF_DEBUG && !log_verbose)
-		return 0;
-	vlog(LOG_DEBUG, fmt, ap);
+	(void)level;
+	if (log_verbose)
+		vlog(LOG_DEBUG, fmt, ap);
 	return 0;
 }
 
@@ -296,7 +295,7 @@ int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, 
 {
 	struct ew_config *next = NULL;
 	struct rbac *rbac = NULL;
-	unsigned int diff;
+	unsigned int diff = 0;
 	json_t *ev, *det;
 	int r;
 

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
@@ -873,4 +874,33 @@ json_t *ops_audit_details(const struct ops_entry *e, json_t *req, json_t *out)
 		json_object_set_new(d, "result", o ? o : json_null());
 	}
 	return d;
+}
+
+/* ---- fill levels ---- */
+
+static unsigned int fill_max_age;
+
+void ops_set_fill_max_age(unsigned int seconds)
+{
+	fill_max_age = seconds;
+}
+
+int ops_map_fill(struct ew_maps *m, struct ew_fill *f)
+{
+	static struct ew_fill cached;
+	static struct timespec at;
+	struct timespec now;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (fill_max_age && at.tv_sec && now.tv_sec - at.tv_sec < (time_t)fill_max_age) {
+		*f = cached;
+		return 0;
+	}
+	r = ew_map_fill(m, f);
+	if (r)
+		return r;
+	cached = *f;
+	at = now;
+	return 0;
 }

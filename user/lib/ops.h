@@ -181,6 +181,15 @@ int ops_maps_open(struct ew_maps *m, const char *pin_dir, bool write, char *err,
  */
 void ops_set_progress(void (*cb)(size_t done, size_t total, void *ctx), void *ctx);
 
+/*
+ * Counting the entries of the big maps walks them (5 ms empty, a quarter
+ * second at 1M rules). A long-lived caller (edgewardd, whose one loop would
+ * serve nobody meanwhile) sets a maximum age, and status and stats then
+ * reuse a count up to that old; 0 (the default) counts every time.
+ */
+void ops_set_fill_max_age(unsigned int seconds);
+int ops_map_fill(struct ew_maps *m, struct ew_fill *f);
+
 /* ---- checks and forms shared with edgewardctl's own argument parsing ---- */
 
 /*

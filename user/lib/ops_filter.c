@@ -109,7 +109,7 @@ int ops_status(struct ew_maps *m, json_t *req, json_t **out, char *err, size_t e
 			ops_fail(r, err, errlen, "cannot read the live policy: %s", strerror(-r));
 			goto out;
 		}
-		r = ew_map_fill(mm, &fill);
+		r = ops_map_fill(mm, &fill);
 		if (r) {
 			ops_fail(r, err, errlen, "cannot count map entries: %s", strerror(-r));
 			goto out;
@@ -346,7 +346,7 @@ int ops_stats(struct ew_maps *m, json_t *req, json_t **out, char *err, size_t er
 	r = stats_read(m, cur);
 	if (r)
 		return ops_fail(r, err, errlen, "cannot read the counters: %s", strerror(-r));
-	r = ew_map_fill(m, &f);
+	r = ops_map_fill(m, &f);
 	if (r)
 		return ops_fail(r, err, errlen, "cannot count map entries: %s", strerror(-r));
 	o = json_object();
