@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "secrets.h"
 
@@ -315,27 +316,6 @@ static int write_all(int fd, const char *s, size_t n)
 	return 0;
 }
 
-static void sync_dir(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int fd;
-
-	if (!dir)
-		return;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fsync(fd))
-			log_warn("sec_keyring_create: fsync of the directory of %s", path);
-		close(fd);
-	}
-	free(dir);
-}
-
 int sec_keyring_create(const char *path, char *err, size_t errlen)
 {
 	static const char head[] =
@@ -361,7 +341,7 @@ int sec_keyring_create(const char *path, char *err, size_t errlen)
 		unlink(path);
 		return fail(err, errlen, rc, "%s: writing a new keyring: %s", path, strerror(-rc));
 	}
-	sync_dir(path);
+	ew_sync_dir("sec_keyring_create", path);
 	return 0;
 }
 

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <jwt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "token.h"
 
@@ -489,81 +489,6 @@ out:
 	return rc;
 }
 
-/* Write data to path through a temp file in the same directory: a crash leaves old or new. */
-static int tok_write_atomic(const char *path, const char *data, size_t len)
-{
-	char *tmp = NULL, *dcopy = NULL;
-	int fd = -1, dfd = -1, rc;
-	size_t off = 0;
-	ssize_t n;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
-		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		rc = -errno;
-		log_warn("tok_rev_save: create %s", tmp);
-		goto out;
-	}
-	while (off < len) {
-		n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			log_warn("tok_rev_save: write %s", tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fchmod(fd, 0600) || fsync(fd)) {
-		rc = -errno;
-		log_warn("tok_rev_save: fsync %s", tmp);
-		goto out;
-	}
-	if (close(fd)) {
-		fd = -1;
-		rc = -errno;
-		log_warn("tok_rev_save: close %s", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path)) {
-		rc = -errno;
-		log_warn("tok_rev_save: rename %s to %s", tmp, path);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	dcopy = strdup(path);
-	if (!dcopy) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	/* The rename is durable only once the directory is. */
-	dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd)) {
-		rc = -errno;
-		log_warn("tok_rev_save: fsync the directory of %s", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	free(dcopy);
-	return rc;
-}
-
 int tok_rev_new(struct tok_revocations **out)
 {
 	struct tok_revocations *rev;
@@ -644,7 +569,7 @@ int tok_rev_save(struct tok_revocations *rev, const char *path, int64_t now)
 		return -ENOMEM;
 	s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
 	if (s)
-		rc = tok_write_atomic(path, s, strlen(s));
+		rc = ew_write_atomic("tok_rev_save", path, s, strlen(s), 0600);
 	free(s);
 	json_decref(root);
 	return rc;

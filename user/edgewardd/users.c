@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "fileio.h"
 #include "log.h"
 #include "password.h"
 #include "secrets.h"
@@ -521,80 +521,6 @@ static void users_unknown_drop(struct users *u, const char *key)
 
 /* ---- persistence ---- */
 
-/* Write data to path through a temp file in the same directory: a crash leaves old or new. */
-static int users_write_atomic(const char *path, const char *data, size_t len)
-{
-	char *tmp = NULL, *dcopy = NULL;
-	int fd = -1, dfd = -1, rc;
-	size_t off = 0;
-	ssize_t n;
-
-	if (asprintf(&tmp, "%s.XXXXXX", path) < 0) {
-		tmp = NULL;
-		rc = -ENOMEM;
-		goto out;
-	}
-	fd = mkstemp(tmp);	/* mode 0600 from the start: the file holds hashes */
-	if (fd < 0) {
-		rc = -errno;
-		log_warn("users_save: create %s", tmp);
-		goto out;
-	}
-	while (off < len) {
-		n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			log_warn("users_save: write %s", tmp);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd)) {
-		rc = -errno;
-		log_warn("users_save: fsync %s", tmp);
-		goto out;
-	}
-	if (close(fd)) {
-		fd = -1;
-		rc = -errno;
-		log_warn("users_save: close %s", tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path)) {
-		rc = -errno;
-		log_warn("users_save: rename %s to %s", tmp, path);
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	dcopy = strdup(path);
-	if (!dcopy) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	dfd = open(dirname(dcopy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0 || fsync(dfd)) {
-		rc = -errno;
-		log_warn("users_save: fsync the directory of %s", path);
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	if (dfd >= 0)
-		close(dfd);
-	free(dcopy);
-	return rc;
-}
-
 static json_t *users_rec_json(const struct users_rec *r)
 {
 	json_t *hist = json_array(), *o = NULL;
@@ -645,7 +571,7 @@ int users_save(struct users *u)
 	s = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS);
 	if (!s)
 		goto out;
-	rc = users_write_atomic(u->path, s, strlen(s));
+	rc = ew_write_atomic("users_save", u->path, s, strlen(s), 0600);
 	if (!rc)
 		u->dirty = false;
 out:

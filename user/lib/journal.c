@@ -27,6 +27,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "fileio.h"
 #include "journal.h"
 #include "log.h"
 
@@ -943,28 +944,6 @@ static int jr_catch_up(struct jr *j)
 	return jr_recover(j, err, sizeof(err));
 }
 
-/* Make a new file's name durable: its directory entry is in the directory. */
-static void sync_dir(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int fd;
-
-	if (!dir)
-		return;
-	slash = strrchr(dir, '/');
-	if (slash == dir)
-		slash[1] = '\0';
-	else if (slash)
-		*slash = '\0';
-	fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (fsync(fd))
-			log_warn("jr_open: fsync of the directory of %s", path);
-		close(fd);
-	}
-	free(dir);
-}
-
 int jr_open(const char *path, struct jr **out, char *err, size_t errlen)
 {
 	struct jr *j = NULL;
@@ -1022,7 +1001,7 @@ int jr_open(const char *path, struct jr **out, char *err, size_t errlen)
 		goto fail;
 	}
 	if (created)
-		sync_dir(path);
+		ew_sync_dir("jr_open", path);
 	lock_ex(j->fd);
 	rc = jr_recover(j, err, errlen);
 	flock(j->fd, LOCK_UN);
