@@ -335,7 +335,7 @@ static int qstr(const char *query, const char *key, char *out, size_t len)
 			for (size_t i = kl + 1; i < l && o + 1 < len; i++) {
 				unsigned int c;
 
-				if (q[i] == '%' && i + 2 < l + 1 && sscanf(q + i + 1, "%2x", &c) == 1) {
+				if (q[i] == '%' && i + 2 < l && sscanf(q + i + 1, "%2x", &c) == 1) {
 					out[o++] = (char)c;
 					i += 2;
 				} else {
@@ -419,8 +419,9 @@ static void audit_list(struct http_req *req, struct principal *p)
 		return;
 	}
 	q.ring = json_array();
+	/* A damaged journal still lists what comes before the damage; status says so. */
 	r = jr_scan(api_d->cfg->daemon.journal, audit_cb, &q, &res);
-	if (r && r != -EBADMSG && r != -EILSEQ) {
+	if (r < 0) {
 		json_decref(q.ring);
 		http_respond_error(req, 500, "cannot read the audit journal");
 		return;
@@ -439,7 +440,10 @@ static void audit_verify(struct http_req *req, struct principal *p)
 
 	if (!api_authz(req, p, "audit", "read"))
 		return;
-	jr_scan(api_d->cfg->daemon.journal, NULL, NULL, &res);
+	if (jr_scan(api_d->cfg->daemon.journal, NULL, NULL, &res) < 0) {
+		http_respond_error(req, 500, "cannot read the audit journal");
+		return;
+	}
 	o = json_object();
 	json_object_set_new(o, "ok", json_boolean(res.status == JR_OK));
 	json_object_set_new(o, "records", json_integer(res.records));
