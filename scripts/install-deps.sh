@@ -11,7 +11,8 @@ iproute2 ethtool iputils-ping netcat-openbsd procps util-linux kmod
 xdp-tools ipset iptables nftables hping3 socat python3
 libssl-dev openssl libjwt-dev libevent-dev libargon2-dev libhttp-parser-dev
 libpq-dev libcurl4-openssl-dev curl ca-certificates
-oathtool sslscan python3-jwt libclang-rt-14-dev"
+oathtool sslscan python3-jwt libclang-rt-14-dev
+postgresql-15 postgresql-contrib postgresql-15-pgtap"
 
 missing=""
 for p in $PKGS; do

@@ -9,11 +9,12 @@
 #   bpf          build/tests/bpf/test_*         BPF_PROG_TEST_RUN over the real program (root)
 #   fuzz         build/tests/fuzz/*             randomized frames (root)
 #   http         tests/http/test_*.sh           the API server's TLS policy with curl, openssl, sslscan
+#   sql          tests/sql/test_*.sh            migrations and pgTAP on a private PostgreSQL 15 cluster
 #   cli          tests/cli/test_*.sh            edgewardctl end to end on a private pin dir (root)
 #   integration  tests/integration/test_*.sh    network namespaces, veth, real traffic (root)
 # A suite exits 0 (pass), 77 (skip, with the reason on stderr) or anything else (fail).
 # Under CI (CI=true) a skipped kernel suite counts as a failure.
-# Usage: run-tests.sh [all|unit|sanitize|libfuzzer|bpf|fuzz|http|cli|integration] [NAME-FILTER]
+# Usage: run-tests.sh [all|unit|sanitize|libfuzzer|bpf|fuzz|http|sql|cli|integration] [NAME-FILTER]
 set -u
 cd "$(dirname "$0")/.." || exit 1
 what=${1:-all}
@@ -27,16 +28,18 @@ add() { for f in "$@"; do [ -x "$f" ] && suites+=("$f"); done; }
 case $what in
 all)
 	add $B/tests/unit/test_* $B/asan/tests/unit/test_* $B/fuzz/fuzz_* $B/tests/bpf/test_* \
-		$B/tests/fuzz/* tests/http/test_*.sh tests/cli/test_*.sh tests/integration/test_*.sh ;;
+		$B/tests/fuzz/* tests/http/test_*.sh tests/sql/test_*.sh tests/cli/test_*.sh \
+		tests/integration/test_*.sh ;;
 unit) add $B/tests/unit/test_* ;;
 sanitize) add $B/asan/tests/unit/test_* ;;
 libfuzzer) add $B/fuzz/fuzz_* ;;
 bpf) add $B/tests/bpf/test_* ;;
 fuzz) add $B/tests/fuzz/* ;;
 http) add tests/http/test_*.sh ;;
+sql) add tests/sql/test_*.sh ;;
 cli) add tests/cli/test_*.sh ;;
 integration) add tests/integration/test_*.sh ;;
-*) echo "usage: $0 [all|unit|sanitize|libfuzzer|bpf|fuzz|http|cli|integration] [FILTER]" >&2
+*) echo "usage: $0 [all|unit|sanitize|libfuzzer|bpf|fuzz|http|sql|cli|integration] [FILTER]" >&2
 	exit 2 ;;
 esac
 
