@@ -15,6 +15,7 @@
 
 #include "client.h"
 #include "cmd_audit.h"
+#include "cmd_db.h"
 #include "ctl.h"
 #include "log.h"
 
@@ -56,6 +57,7 @@ static const struct ctl_cmd main_cmds[] = {
 	  "events [--count N] [--timeout SEC]", help_events },
 	{ "audit", cmd_audit, "list and verify the audit journal",
 	  "audit [list|verify|append] [OPTIONS]", help_audit },
+	{ "db", cmd_db, "apply and inspect the PostgreSQL schema", "db COMMAND [ARGS]", help_db },
 	{ "login", cmd_login, "log in to edgewardd at --server and save the token",
 	  "login [--user NAME] [--password-stdin] [--totp CODE]", help_login },
 	{ "logout", cmd_logout, "revoke and forget the saved token", "logout", help_logout },
