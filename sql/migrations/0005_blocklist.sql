@@ -90,3 +90,5 @@ CREATE TRIGGER ip_blocklist_notify_truncate
 REVOKE ALL ON audit.ip_blocklist FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA audit FROM PUBLIC;
 GRANT INSERT, SELECT, UPDATE, DELETE ON audit.ip_blocklist TO edgeward_controller;
+-- The NOTIFY trigger runs as the writer and builds its payload with this function.
+GRANT EXECUTE ON FUNCTION audit.blocklist_payload(text, inet, timestamptz, text) TO edgeward_controller;

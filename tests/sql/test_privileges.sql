@@ -49,9 +49,10 @@ SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedu
 	   JOIN pg_namespace n ON n.oid = p.pronamespace
 	   WHERE n.nspname IN ('audit', 'gdpr', 'data_classification')
 	     AND has_function_privilege('edgeward_controller', p.oid, 'EXECUTE')),
-	ARRAY['audit.calculate_risk_score(text,uuid,inet,jsonb)', 'audit.execute_automated_response(uuid)',
+	ARRAY['audit.blocklist_payload(text,inet,timestamp with time zone,text)',
+	      'audit.calculate_risk_score(text,uuid,inet,jsonb)', 'audit.execute_automated_response(uuid)',
 	      'audit.log_security_event(text,uuid,uuid,inet,text,text,text,text,jsonb)'],
-	'controller: of audit, gdpr and data_classification it may execute these three');
+	'controller: of audit, gdpr and data_classification it may execute these four (blocklist_payload: the NOTIFY trigger of its own blocklist writes)');
 SELECT is((SELECT array_agg(p.oid::regprocedure::text ORDER BY p.oid::regprocedure::text) FROM pg_proc p
 	   JOIN pg_namespace n ON n.oid = p.pronamespace
 	   WHERE n.nspname IN ('shared', 'rbac', 'audit', 'notifications', 'data_classification', 'gdpr')
