@@ -27,6 +27,7 @@ struct rbac;
 struct sec_keyring;
 struct http_server;
 struct dropev;
+struct fleet;
 
 enum ewd_login_result {
 	EWD_LOGIN_OK,
@@ -52,6 +53,7 @@ struct ewd {
 	struct http_server *api;	/* HTTPS + the Unix socket */
 	struct http_server *metrics;	/* plain HTTP on loopback */
 	struct dropev *drops;
+	struct fleet *fleet;		/* the fleet blocklist, with database.conninfo */
 	struct event *ev_hup, *ev_term, *ev_int, *ev_tick;
 	int pid_fd;
 	time_t started;

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "dropev.h"
 #include "ewd.h"
+#include "fleet.h"
 #include "http.h"
 #include "journal.h"
 #include "log.h"
@@ -212,6 +213,18 @@ static void audit_simple(struct ewd *d, const char *type, const char *action, co
 	if (details)
 		json_object_set_new(ev, "details", details);
 	ewd_audit(d, ev, false);
+	json_decref(ev);
+}
+
+/* The fleet's batches of kernel changes, as one audit record each. */
+static void on_fleet_audit(void *arg, json_t *rec)
+{
+	json_t *ev = json_deep_copy(rec);
+
+	if (ev) {
+		json_object_del(ev, "risk");
+		ewd_audit(arg, ev, false);
+	}
 	json_decref(ev);
 }
 
@@ -410,6 +423,7 @@ static void ewd_free(struct ewd *d)
 {
 	/* The drop summary of the last window goes to the journal first. */
 	dropev_free(d->drops);
+	fleet_free(d->fleet);
 	api_stop(d);
 	http_server_free(d->api);
 	http_server_free(d->metrics);
@@ -484,6 +498,20 @@ static int start(struct ewd *d)
 	d->drops = dropev_new(d->base, d->maps.events, 60, on_drop_summary, d);
 	if (!d->drops)
 		return -ENOMEM;
+	if (d->cfg->database.conninfo) {
+		/* An unreachable database is retried in the background; only bad settings fail here. */
+		const struct fleet_ops fops = { .audit = on_fleet_audit };
+
+		d->fleet = fleet_new(d->base,
+				     &(struct fleet_conf){ .conninfo = d->cfg->database.conninfo,
+							   .maps = &d->maps,
+							   .resync_interval_s = 300 },
+				     &fops, d);
+		if (!d->fleet) {
+			log_warnx("fleet: cannot start (database.conninfo)");
+			return -EINVAL;
+		}
+	}
 	r = api_start(d);
 	if (r)
 		return r;

@@ -8,6 +8,7 @@
 #include "config.h"
 #include "dropev.h"
 #include "ewd.h"
+#include "fleet.h"
 #include "http.h"
 #include "journal.h"
 #include "metrics.h"
@@ -114,6 +115,21 @@ char *metrics_render(struct ewd *d, size_t *len)
 		fprintf(f, "edgeward_api_timeouts_total %llu\n",
 			(unsigned long long)(hs.timeouts_handshake + hs.timeouts_header +
 					     hs.timeouts_body + hs.timeouts_write));
+	}
+	if (d->fleet) {
+		struct fleet_stats fs;
+
+		fleet_stats(d->fleet, &fs);
+		head(f, "edgeward_fleet_connected", "gauge", "1 while LISTENing for fleet blocks.");
+		fprintf(f, "edgeward_fleet_connected %d\n", fs.connected ? 1 : 0);
+		head(f, "edgeward_fleet_applied_total", "counter",
+		     "Kernel rules added, updated or removed from the fleet blocklist.");
+		fprintf(f, "edgeward_fleet_applied_total %llu\n", (unsigned long long)fs.applied);
+		head(f, "edgeward_fleet_resyncs_total", "counter", "Full resynchronisations.");
+		fprintf(f, "edgeward_fleet_resyncs_total %llu\n", (unsigned long long)fs.resyncs);
+		head(f, "edgeward_fleet_errors_total", "counter",
+		     "Failed queries, kernel writes and lost connections.");
+		fprintf(f, "edgeward_fleet_errors_total %llu\n", (unsigned long long)fs.errors);
 	}
 	head(f, "edgeward_logins_total", "counter", "Login attempts by result.");
 	for (i = 0; i < EWD_LOGIN_MAX; i++)
