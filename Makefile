@@ -119,9 +119,10 @@ $(B)/tests/fuzz/%: tests/fuzz/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -o $@ $< $(BPFT_COMMON) $(LIB) $(LDLIBS)
 
-$(B)/bench/%: bench/%.c $(BPFT_COMMON) $(LIB) $(HDRS) $(SKELS)
+$(B)/bench/%: bench/%.c $(BPFT_COMMON) $(DLIB) $(LIB) $(HDRS) $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -o $@ $< $(BPFT_COMMON) $(LIB) $(LDLIBS) $(DLIBS)
+	$(Q)mkdir -p $(@D) && $(CC) $(CFLAGS) -Itests/bpf/lib -Iuser/edgewardd -o $@ $< $(BPFT_COMMON) \
+		$(DLIB) $(LIB) $(LDLIBS) $(DLIBS)
 
 $(B):
 	$(Q)mkdir -p $(B)

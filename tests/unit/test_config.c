@@ -148,7 +148,7 @@ static const struct bad_case {
 	  "profile: \"staging\" is not one of development or production" },
 	{ "unknown top key", DEV "secutiry: {}\n", 2,
 	  "top level: unknown key \"secutiry\" (expected profile, daemon, api, metrics, "
-	  "security, network, database)" },
+	  "security, network, database, response, sources, alerts, monitors)" },
 	{ "duplicate top key", DEV "api: {}\napi: {}\n", 3,
 	  "top level: duplicate key \"api\" (first at line 2)" },
 	{ "anchor", DEV "daemon: &d {pin_dir: /x}\n", 2, "anchors are not accepted" },
@@ -387,6 +387,58 @@ static const struct bad_case {
 	  3, "environment variable EW_TEST_UNSET is not set" },
 	{ "database unknown key", DEV "database: {dsn: x}\n", 2,
 	  "database: unknown key \"dsn\" (expected conninfo)" },
+
+	/* response (more in test_respond), sources, alerts, monitors */
+	{ "response unknown key", DEV "response:\n  rulez: []\n", 3,
+	  "response: unknown key \"rulez\"" },
+	{ "rule unknown action", DEV "response:\n  rules:\n    - name: r\n"
+	  "      when: {event: failed_login}\n      actions: [shutdown]\n", 6,
+	  "response.rules[0].actions[0]: \"shutdown\" is not an action" },
+	{ "rule block_for alone", DEV "response:\n  rules:\n    - name: r\n"
+	  "      when: {event: failed_login}\n      actions: [notify_admin]\n"
+	  "      block_for: 1h\n", 7, "block_for without block_ip" },
+	{ "pattern not anchored", DEV "sources:\n  patterns:\n    - {name: p, regex: \"Failed "
+	  "(.*) from ([^ ]+)\", event: failed_login, user: 1, source: 2}\n", 4,
+	  "the regex must start with ^ and end with $" },
+	{ "pattern group", DEV "sources:\n  patterns:\n    - {name: p, regex: \"^Failed (.*)$\", "
+	  "event: failed_login, user: 1, source: 2}\n", 4, "no group 2" },
+	{ "pattern event", DEV "sources:\n  patterns:\n    - {name: p, regex: \"^x (.*)$\", "
+	  "event: data_export, user: 1}\n", 4, "expected failed_login, invalid_user" },
+	{ "pattern without regex", DEV "sources:\n  patterns:\n    - {name: p, event: "
+	  "failed_login}\n", 4, "missing key \"regex\"" },
+	{ "pattern bad regex", DEV "sources:\n  patterns:\n    - {name: p, regex: \"^x ((.*)$\", "
+	  "event: failed_login, user: 1}\n", 4, "regex:" },
+	{ "authlog relative", DEV "sources:\n  authlog:\n    - {path: auth.log}\n", 4,
+	  "sources.authlog[0].path: \"auth.log\" is not an absolute path" },
+	{ "authlog service", DEV "sources:\n  authlog:\n    - {path: /var/log/auth.log, "
+	  "service: \"ssh d\"}\n", 4, "\"ssh d\" is not a service name" },
+	{ "authlog twice", DEV "sources:\n  authlog:\n    - {path: /var/log/auth.log}\n"
+	  "    - {path: /var/log/auth.log, service: dovecot}\n", 5,
+	  "/var/log/auth.log is listed twice" },
+	{ "journald option as unit", DEV "sources:\n  journald: {units: [\"--since=x\"]}\n", 3,
+	  "\"--since=x\" is not a unit name" },
+	{ "journald yes", DEV "sources:\n  journald: yes\n", 3,
+	  "sources.journald: expected true or false" },
+	{ "webhook ftp", DEV "alerts:\n  webhook: {url: \"ftp://siem/x\"}\n", 3,
+	  "\"ftp://siem/x\" is not an http(s) URL" },
+	{ "webhook http in production", "profile: production\nalerts:\n"
+	  "  webhook: {url: \"http://siem/x\"}\n", 3,
+	  "production sends security events over https:// only" },
+	{ "webhook retries", DEV "alerts:\n  webhook: {retries: 11}\n", 3,
+	  "alerts.webhook.retries: \"11\": out of range 0..10" },
+	{ "bearer file missing", DEV "alerts:\n  webhook: {bearer_file: /nonexistent/siem.key}\n",
+	  3, "/nonexistent/siem.key: No such file or directory" },
+	{ "webhook and siem differ", DEV "security:\n  monitoring: {siemIntegration: true, "
+	  "siemWebhook: \"https://a/x\"}\nalerts:\n  webhook: {url: \"https://b/y\"}\n", 1,
+	  "differ; give the SIEM's URL once" },
+	{ "monitor file relative", DEV "monitors:\n  files: [etc/passwd]\n", 3,
+	  "monitors.files[0]: \"etc/passwd\" is not an absolute path" },
+	{ "monitor file twice", DEV "monitors:\n  files: [/etc/passwd, /etc/passwd]\n", 3,
+	  "monitors.files[1]: /etc/passwd is listed twice" },
+	{ "monitor threshold", DEV "monitors:\n  connections: {threshold: -1}\n", 3,
+	  "monitors.connections.threshold" },
+	{ "burst window unit", DEV "monitors:\n  failed_logins: {threshold: 5, window: 300}\n", 3,
+	  "monitors.failed_logins.window: \"300\" has no unit" },
 };
 
 static void test_bad_configs(void **state)
@@ -1142,6 +1194,103 @@ static void test_secret_file(void **state)
 	expect_error("directory", r, path, err, 5, "is not a regular file");
 }
 
+/* The response engine's sections: the defaults, a bearer file, the SIEM URL reused. */
+static void test_response_sections(void **state)
+{
+	char path[256], err[CFG_ERRLEN], f[256], yaml[1024];
+	struct ew_config *cfg, *again;
+	struct cfg_check_env env = test_env();
+	struct alert_conf ac;
+	int r;
+
+	(void)state;
+	r = load_text(DEV, &cfg, path, sizeof(path), err);
+	if (r)
+		fail_msg("defaults: %s", err);
+	/* The guide's three rules and monitors, sshd's auth.log. */
+	assert_int_equal(cfg->response.n_rules, 3);
+	assert_string_equal(cfg->response.rules[0].name, "Multiple Failed Logins");
+	assert_int_equal(cfg->response.rules[0].count, 5);
+	assert_int_equal(cfg->response.n_escalation, 4);
+	assert_int_equal(cfg->response.burst_threshold, 5);
+	assert_int_equal(cfg->sources.n_files, 1);
+	assert_string_equal(cfg->sources.files[0].path, "/var/log/auth.log");
+	assert_false(cfg->sources.journald);
+	assert_true(cfg->alerts.syslog);
+	assert_null(cfg->alerts.url);
+	assert_int_equal(cfg->monitors.conn_threshold, 100);
+	assert_int_equal(cfg->monitors.n_files, 4);
+	cfg_free(cfg);
+
+	/* A key file, the SIEM's URL from security.monitoring, everything given. */
+	write_file("siem.key", "c2llbS1rZXk.abc-_~+/==\n", 0600, f, sizeof(f));
+	snprintf(yaml, sizeof(yaml), DEV
+		 "security:\n  monitoring: {siemIntegration: true, siemWebhook: "
+		 "\"https://siem.example/api/alerts\"}\n"
+		 "alerts:\n  syslog: false\n  webhook: {bearer_file: %s, timeout: 30s, retries: 5}\n"
+		 "sources:\n  authlog:\n    - {path: /var/log/secure, service: [sshd, dovecot]}\n"
+		 "  journald: {units: [ssh.service]}\n"
+		 "  patterns:\n    - {name: dovecot, service: dovecot, event: failed_login, "
+		 "regex: \"^auth failed: user=<(.*)>, rip=([^ ,]+)$\", user: 1, source: 2}\n"
+		 "monitors:\n  connections: {threshold: 0}\n  files: [/etc/shadow]\n"
+		 "  files_interval: 1h\n", f);
+	r = load_text(yaml, &cfg, path, sizeof(path), err);
+	if (r)
+		fail_msg("full: %s", err);
+	assert_string_equal(cfg->alerts.url, "https://siem.example/api/alerts");
+	assert_string_equal(cfg->alerts.bearer, "c2llbS1rZXk.abc-_~+/==");
+	assert_int_equal(cfg->alerts.timeout_s, 30);
+	assert_int_equal(cfg->alerts.retries, 5);
+	cfg_alert_conf(cfg, &ac);
+	assert_false(ac.syslog);
+	assert_string_equal(ac.url, cfg->alerts.url);
+	assert_string_equal(ac.bearer, cfg->alerts.bearer);
+	assert_int_equal(cfg->sources.files[0].n_services, 2);
+	assert_string_equal(cfg->sources.files[0].services[1], "dovecot");
+	assert_true(cfg->sources.journald);
+	assert_int_equal(cfg->sources.n_units, 1);
+	assert_int_equal(cfg->sources.n_patterns, 1);
+	assert_int_equal(cfg->sources.patterns[0].source_group, 2);
+	assert_int_equal(cfg->monitors.conn_threshold, 0);
+	assert_int_equal(cfg->monitors.n_files, 1);
+	assert_int_equal(cfg->monitors.files_interval_s, 3600);
+	{
+		char *dump = NULL;
+		size_t dlen = 0;
+		FILE *o = open_memstream(&dump, &dlen);
+
+		assert_non_null(o);
+		assert_int_equal(cfg_dump(cfg, o), 0);
+		fclose(o);
+		if (strstr(dump, "c2llbS1rZXk"))
+			fail_msg("the dump shows the bearer key:\n%s", dump);
+		assert_non_null(strstr(dump, "\nresponse:\n"));
+		assert_non_null(strstr(dump, "\nmonitors:\n"));
+		free(dump);
+	}
+	/* A new key is a change to reload, though no dump shows it. */
+	r = cfg_load_env(path, &env, &again, err, sizeof(err));
+	assert_int_equal(r, 0);
+	assert_int_equal(cfg_diff(cfg, again), 0);
+	cfg_free(again);
+	write_file("siem.key", "b3RoZXIta2V5\n", 0600, f, sizeof(f));
+	r = cfg_load_env(path, &env, &again, err, sizeof(err));
+	assert_int_equal(r, 0);
+	assert_int_equal(cfg_diff(cfg, again), CFG_DIFF_ALERTS);
+	cfg_free(again);
+	cfg_free(cfg);
+
+	/* A key that would break the header, and an empty one. */
+	write_file("siem.key", "abc\r\nX-Evil: 1\n", 0600, f, sizeof(f));
+	snprintf(yaml, sizeof(yaml), DEV "alerts:\n  webhook: {url: \"http://127.0.0.1:1/\", "
+		 "bearer_file: %s}\n", f);
+	r = load_text(yaml, &cfg, path, sizeof(path), err);
+	expect_error("bearer newline", r, path, err, 3, "must hold the key on one line");
+	write_file("siem.key", "", 0600, f, sizeof(f));
+	r = load_text(yaml, &cfg, path, sizeof(path), err);
+	expect_error("bearer empty", r, path, err, 3, "it is empty");
+}
+
 /* ---- network and the reload diff ---- */
 
 static void test_network_file(void **state)
@@ -1206,6 +1355,20 @@ static void test_diff(void **state)
 		{ "listener", "127.0.0.1:8443", "127.0.0.1:9443", CFG_DIFF_API },
 		{ "metrics", "profile: development",
 		  "profile: development\nmetrics: {enabled: false}", CFG_DIFF_METRICS },
+		{ "response", "profile: development",
+		  "profile: development\nresponse: {escalation: [2h]}", CFG_DIFF_RESPONSE },
+		{ "never_block", "profile: development",
+		  "profile: development\nresponse: {never_block: [10.0.0.0/8]}",
+		  CFG_DIFF_RESPONSE },
+		{ "sources", "profile: development",
+		  "profile: development\nsources: {journald: true}", CFG_DIFF_SOURCES },
+		{ "alerts", "profile: development",
+		  "profile: development\nalerts: {syslog: false}", CFG_DIFF_ALERTS },
+		{ "monitors", "profile: development",
+		  "profile: development\nmonitors: {files: [/etc/passwd]}", CFG_DIFF_MONITORS },
+		{ "burst", "profile: development",
+		  "profile: development\nmonitors: {failed_logins: {threshold: 9, window: 5m}}",
+		  CFG_DIFF_MONITORS },
 	};
 	char path[128], err[CFG_ERRLEN], text[1024];
 	struct ew_config *a, *b;
@@ -1299,6 +1462,7 @@ int main(void)
 		cmocka_unit_test(test_production_all),
 		cmocka_unit_test(test_production_owner_and_pin_dir),
 		cmocka_unit_test(test_secret_file),
+		cmocka_unit_test(test_response_sections),
 		cmocka_unit_test(test_network_file),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_hostile),

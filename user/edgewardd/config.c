@@ -677,6 +677,24 @@ static int role_ref_set(struct ew_config *c, const char *const *names, size_t n)
 	return 0;
 }
 
+/* sources: sshd in the Debian syslog file; journald units for when it is turned on. */
+static int sources_defaults(struct ew_config *c)
+{
+	struct authlog_conf *s = &c->sources;
+
+	authlog_conf_release(s);
+	s->files = calloc(1, sizeof(*s->files));
+	if (!s->files || !(s->files[0].path = strdup("/var/log/auth.log")))
+		return -ENOMEM;
+	snprintf(s->files[0].services[0], AUTHLOG_SERVICE_LEN, "sshd");
+	s->files[0].n_services = 1;
+	s->n_files = 1;
+	snprintf(s->units[0], sizeof(s->units[0]), "ssh.service");
+	snprintf(s->units[1], sizeof(s->units[1]), "sshd.service");
+	s->n_units = 2;
+	return 0;
+}
+
 /* The guide's blocks: development for convenience, production for safety. */
 static int set_defaults(struct ew_config *c, enum cfg_profile p)
 {
@@ -740,6 +758,13 @@ static int set_defaults(struct ew_config *c, enum cfg_profile p)
 	c->monitoring.realtime = prod;
 	c->monitoring.siem = false;
 	c->monitoring.risk_alert_threshold = 75;
+	respond_conf_defaults(&c->response);
+	r |= sources_defaults(c);
+	c->alerts.syslog = true;
+	c->alerts.timeout_s = 10;
+	c->alerts.retries = 3;
+	monitor_conf_release(&c->monitors);
+	r |= monitor_conf_defaults(&c->monitors);
 	return r ? -ENOMEM : 0;
 }
 
@@ -1818,6 +1843,702 @@ static void walk_database(struct ctx *x, const struct ew_ynode *m)
 	g_str(x, v[0], "database.conninfo", 0, &x->cfg->database.conninfo);
 }
 
+/* ---- response ---- */
+
+/* A URL events are sent to: http(s), and https only in production. */
+static int url_check(struct ctx *x, const struct ew_ynode *n, const char *path, const char *u)
+{
+	bool https = !strncmp(u, "https://", 8), http = !strncmp(u, "http://", 7);
+	char q[EW_QUOTE_LEN];
+
+	if ((!https && !http) || strlen(u) <= (https ? 8u : 7u) || strchr(u, ' '))
+		return cerr(x, n, "%s: %s is not an http(s) URL", path, ew_quote(u, q, sizeof(q)));
+	if (http && x->cfg->profile == CFG_PRODUCTION)
+		return cerr(x, n, "%s: production sends security events over https:// only", path);
+	return 0;
+}
+
+/* event: NAME or [NAMES]. */
+static void walk_events(struct ctx *x, const struct ew_ynode *n, const char *path, uint32_t *out)
+{
+	char p2[192], q[EW_QUOTE_LEN];
+	const struct ew_ynode *one = n;
+	size_t i, cnt = 1;
+	int ev;
+
+	*out = 0;
+	if (n->type == EW_Y_SEQ) {
+		if (g_list(x, n, path, RESPOND_EV_COUNT))
+			return;
+		if (!n->n) {
+			cerr(x, n, "%s: empty list", path);
+			return;
+		}
+		cnt = n->n;
+	}
+	for (i = 0; i < cnt; i++) {
+		if (n->type == EW_Y_SEQ) {
+			one = n->kids[i];
+			pfmt(p2, sizeof(p2), "%s[%zu]", path, i);
+		} else {
+			pfmt(p2, sizeof(p2), "%s", path);
+		}
+		if (want(x, one, EW_Y_SCALAR, p2))
+			continue;
+		ev = respond_ev_parse(one->str);
+		if (ev < 0)
+			cerr(x, one, "%s: %s is not an event (failed_login, invalid_user, "
+			     "preauth_disconnect, login_success, data_export, drops)", p2,
+			     ew_quote(one->str, q, sizeof(q)));
+		else if (*out & (1u << ev))
+			cerr(x, one, "%s: %s is listed twice", p2, one->str);
+		else
+			*out |= 1u << ev;
+	}
+}
+
+static void walk_when(struct ctx *x, const struct ew_ynode *m, const char *path,
+		      struct respond_rule *ru)
+{
+	static const char *const keys[] = { "event", "count",	   "window",	 "per",
+					    "role",  "users",	   "time_range", "bytes_over" };
+	static const char *const pers[] = { "source", "user", "all" };
+	const struct ew_ynode *v[MAX_KEYS];
+	char p2[192], e[EW_ERRLEN], q[EW_QUOTE_LEN];
+	struct rbac_cond cond = { 0 };
+	uint64_t w;
+	size_t i;
+	int per;
+
+	if (fields(x, m, path, keys, 8, v))
+		return;
+	if (!v[0])
+		cerr(x, m, "%s: missing key \"event\"", path);
+	else
+		walk_events(x, v[0], join(p2, sizeof(p2), path, "event"), &ru->events);
+	if (v[1])
+		g_u32(x, v[1], join(p2, sizeof(p2), path, "count"), 1, RESPOND_MAX_COUNT,
+		      &ru->count);
+	if (v[2] && !g_dur(x, v[2], join(p2, sizeof(p2), path, "window"), 0, 1,
+			   RESPOND_MAX_WINDOW_S, &w))
+		ru->window_ms = w * 1000;
+	if (v[3] && !g_word(x, v[3], join(p2, sizeof(p2), path, "per"), pers, 3, &per))
+		ru->per = (enum respond_per)per;
+	if (v[4] && !want(x, v[4], EW_Y_SCALAR, join(p2, sizeof(p2), path, "role"))) {
+		if (!rbac_role_name_ok(v[4]->str))
+			cerr(x, v[4], "%s: %s is not a role name", p2,
+			     ew_quote(v[4]->str, q, sizeof(q)));
+		else
+			snprintf(ru->role, sizeof(ru->role), "%s", v[4]->str);
+	}
+	if (v[5] && !g_list(x, v[5], join(p2, sizeof(p2), path, "users"), RESPOND_MAX_USERS)) {
+		if (!v[5]->n)
+			cerr(x, v[5], "%s: empty list (leave users out to match anyone)", p2);
+		for (i = 0; i < v[5]->n; i++) {
+			const struct ew_ynode *u = v[5]->kids[i];
+
+			pfmt(p2, sizeof(p2), "%s.users[%zu]", path, i);
+			if (want(x, u, EW_Y_SCALAR, p2))
+				continue;
+			if (!*u->str || strlen(u->str) >= RESPOND_USER_MAX || ctl_at(u->str) >= 0)
+				cerr(x, u, "%s: %s is not a user name (1..%d bytes, no control "
+				     "characters)", p2, ew_quote(u->str, q, sizeof(q)),
+				     RESPOND_USER_MAX - 1);
+			else
+				snprintf(ru->users[ru->n_users++], RESPOND_USER_MAX, "%s", u->str);
+		}
+	}
+	if (v[6]) {
+		walk_time_range(x, v[6], join(p2, sizeof(p2), path, "time_range"), &cond);
+		ru->has_time = cond.has_time;
+		ru->time = cond.time;
+	}
+	if (v[7] && !want(x, v[7], EW_Y_SCALAR, join(p2, sizeof(p2), path, "bytes_over"))) {
+		if (respond_size_parse(v[7]->str, &ru->bytes_over, e, sizeof(e)))
+			cerr(x, v[7], "%s: %s", p2, e);
+		else if (!ru->bytes_over)
+			cerr(x, v[7], "%s: must be above 0 (leave it out for every export)", p2);
+	}
+}
+
+/* response.rules[i]; true when it is good. */
+static bool walk_rule(struct ctx *x, const struct ew_ynode *m, const char *path,
+		      struct respond_rule *ru)
+{
+	static const char *const keys[] = { "name", "enabled", "when", "actions", "block_for" };
+	const struct ew_ynode *v[MAX_KEYS];
+	char p2[192], e[EW_ERRLEN], q[EW_QUOTE_LEN];
+	unsigned int before = x->nerr;
+	bool block = false;
+	size_t i;
+	int a;
+
+	memset(ru, 0, sizeof(*ru));
+	ru->enabled = true;
+	ru->count = 1;
+	ru->line = m->line;
+	if (fields(x, m, path, keys, 5, v))
+		return false;
+	if (!v[0])
+		cerr(x, m, "%s: missing key \"name\"", path);
+	else if (!want(x, v[0], EW_Y_SCALAR, join(p2, sizeof(p2), path, "name"))) {
+		if (!*v[0]->str || strlen(v[0]->str) >= RESPOND_NAME_LEN || ctl_at(v[0]->str) >= 0)
+			cerr(x, v[0], "%s: %s: a name is 1..%d bytes without control characters",
+			     p2, ew_quote(v[0]->str, q, sizeof(q)), RESPOND_NAME_LEN - 1);
+		else
+			snprintf(ru->name, sizeof(ru->name), "%s", v[0]->str);
+	}
+	if (v[1])
+		g_bool(x, v[1], join(p2, sizeof(p2), path, "enabled"), &ru->enabled);
+	if (!v[2])
+		cerr(x, m, "%s: missing key \"when\"", path);
+	else
+		walk_when(x, v[2], join(p2, sizeof(p2), path, "when"), ru);
+	if (!v[3]) {
+		cerr(x, m, "%s: missing key \"actions\"", path);
+	} else if (!g_list(x, v[3], join(p2, sizeof(p2), path, "actions"), RESPOND_MAX_ACTIONS)) {
+		if (!v[3]->n)
+			cerr(x, v[3], "%s: empty list", p2);
+		for (i = 0; i < v[3]->n; i++) {
+			const struct ew_ynode *an = v[3]->kids[i];
+
+			pfmt(p2, sizeof(p2), "%s.actions[%zu]", path, i);
+			if (want(x, an, EW_Y_SCALAR, p2))
+				continue;
+			a = respond_action_parse(an->str);
+			if (a < 0) {
+				cerr(x, an, "%s: %s is not an action (block_ip, notify_admin, "
+				     "notify_security_team, notify_data_protection_officer, "
+				     "require_mfa, require_additional_auth, log_extended, "
+				     "require_approval, quarantine_export)", p2,
+				     ew_quote(an->str, q, sizeof(q)));
+				continue;
+			}
+			block |= a == RESPOND_ACT_BLOCK_IP;
+			ru->actions[ru->n_actions++] = (uint8_t)a;
+		}
+	}
+	if (v[4] && !g_dur(x, v[4], join(p2, sizeof(p2), path, "block_for"), 0, 1,
+			   RESPOND_MAX_BLOCK_S, &ru->block_s) && !block)
+	{
+		cerr(x, v[4], "%s: block_for without block_ip in actions", p2);
+		return false;
+	}
+	if (x->nerr != before)
+		return false;
+	if (block && !ru->block_s)
+		ru->block_s = 3600;
+	if (respond_rule_check(ru, e, sizeof(e))) {
+		cerr(x, m, "%s: %s", path, e);
+		return false;
+	}
+	return true;
+}
+
+static void walk_response(struct ctx *x, const struct ew_ynode *m)
+{
+	static const char *const keys[] = { "rules",	   "escalation",    "escalation_reset",
+					    "never_block", "max_sources",   "max_offenders",
+					    "log_extended_for" };
+	static const char *const P = "response";
+	struct respond_conf *rc = &x->cfg->response;
+	const struct ew_ynode *v[MAX_KEYS];
+	char path[96], e[EW_ERRLEN];
+	size_t i, j;
+	uint64_t s;
+	int r;
+
+	if (fields(x, m, P, keys, 7, v))
+		return;
+	if (v[0] && !g_list(x, v[0], "response.rules", RESPOND_MAX_RULES)) {
+		rc->n_rules = 0;
+		for (i = 0; i < v[0]->n; i++) {
+			struct respond_rule *ru = &rc->rules[rc->n_rules];
+
+			pfmt(path, sizeof(path), "response.rules[%zu]", i);
+			if (!walk_rule(x, v[0]->kids[i], path, ru))
+				continue;
+			for (j = 0; j < rc->n_rules; j++)
+				if (!strcmp(rc->rules[j].name, ru->name))
+					break;
+			if (j < rc->n_rules) {
+				cerr(x, v[0]->kids[i], "%s: rule name \"%s\" is used twice (first at "
+				     "line %d)", path, ru->name, rc->rules[j].line);
+				continue;
+			}
+			rc->n_rules++;
+		}
+	}
+	if (v[1] && !g_list(x, v[1], "response.escalation", RESPOND_MAX_STEPS)) {
+		rc->n_escalation = 0;
+		for (i = 0; i < v[1]->n; i++) {
+			pfmt(path, sizeof(path), "response.escalation[%zu]", i);
+			if (g_dur(x, v[1]->kids[i], path, 0, 1, RESPOND_MAX_BLOCK_S, &s))
+				continue;
+			if (rc->n_escalation && s < rc->escalation_s[rc->n_escalation - 1]) {
+				cerr(x, v[1]->kids[i], "%s: shorter than the step before; a repeat "
+				     "offender's blocks only grow", path);
+				continue;
+			}
+			rc->escalation_s[rc->n_escalation++] = s;
+		}
+	}
+	if (v[2])
+		g_dur(x, v[2], "response.escalation_reset", 0, 3600, RESPOND_MAX_BLOCK_S,
+		      &rc->escalation_reset_s);
+	if (v[3] && !g_list(x, v[3], "response.never_block", RESPOND_MAX_NEVER)) {
+		rc->n_never_block = 0;
+		for (i = 0; i < v[3]->n; i++) {
+			struct ew_cidr *c = &rc->never_block[rc->n_never_block];
+			const struct ew_ynode *n = v[3]->kids[i];
+
+			pfmt(path, sizeof(path), "response.never_block[%zu]", i);
+			if (want(x, n, EW_Y_SCALAR, path))
+				continue;
+			r = ew_cidr_parse(n->str, EW_CIDR_CANON, c, e, sizeof(e));
+			if (r < 0) {
+				cerr(x, n, "%s: %s", path, e);
+				continue;
+			}
+			if (r == 1)
+				cwarn(x, n, "%s: %s", path, e);
+			if (ew_cidr_is_everything(c)) {
+				cerr(x, n, "%s: %s would exempt every address; take block_ip out "
+				     "of the rules instead", path, n->str);
+				continue;
+			}
+			rc->n_never_block++;
+		}
+	}
+	if (v[4])
+		g_u32(x, v[4], "response.max_sources", 16, 1 << 20, &rc->max_keys);
+	if (v[5])
+		g_u32(x, v[5], "response.max_offenders", 16, 1 << 22, &rc->max_offenders);
+	if (v[6])
+		g_dur(x, v[6], "response.log_extended_for", 0, 60, 7 * 86400, &rc->log_extended_s);
+}
+
+/* ---- sources ---- */
+
+static bool service_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n && n < AUTHLOG_SERVICE_LEN &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@-") == n;
+}
+
+/* service: NAME or [NAMES] into names[]; returns the count (0 on error). */
+static size_t walk_services(struct ctx *x, const struct ew_ynode *n, const char *path,
+			    char (*names)[AUTHLOG_SERVICE_LEN], size_t max)
+{
+	const struct ew_ynode *one = n;
+	char p2[192], q[EW_QUOTE_LEN];
+	size_t i, cnt = 1, got = 0;
+
+	if (n->type == EW_Y_SEQ) {
+		if (g_list(x, n, path, max))
+			return 0;
+		if (!n->n) {
+			cerr(x, n, "%s: empty list", path);
+			return 0;
+		}
+		cnt = n->n;
+	}
+	for (i = 0; i < cnt; i++) {
+		if (n->type == EW_Y_SEQ) {
+			one = n->kids[i];
+			pfmt(p2, sizeof(p2), "%s[%zu]", path, i);
+		} else {
+			pfmt(p2, sizeof(p2), "%s", path);
+		}
+		if (want(x, one, EW_Y_SCALAR, p2))
+			return 0;
+		if (!service_name_ok(one->str)) {
+			cerr(x, one, "%s: %s is not a service name (the syslog tag: letters, digits, "
+			     "_ . @ -, at most %d bytes)", p2, ew_quote(one->str, q, sizeof(q)),
+			     AUTHLOG_SERVICE_LEN - 1);
+			return 0;
+		}
+		snprintf(names[got++], AUTHLOG_SERVICE_LEN, "%s", one->str);
+	}
+	return got;
+}
+
+static void walk_authlog(struct ctx *x, const struct ew_ynode *s)
+{
+	static const char *const keys[] = { "path", "service" };
+	struct authlog_conf *sc = &x->cfg->sources;
+	const struct ew_ynode *v[MAX_KEYS];
+	char path[64], p2[96];
+	size_t i, j;
+
+	if (g_list(x, s, "sources.authlog", AUTHLOG_MAX_FILES))
+		return;
+	for (i = 0; i < sc->n_files; i++)
+		free(sc->files[i].path);
+	free(sc->files);
+	sc->n_files = 0;
+	sc->files = s->n ? calloc(s->n, sizeof(*sc->files)) : NULL;
+	if (s->n && !sc->files) {
+		nomem(x);
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		struct authlog_file *f = &sc->files[sc->n_files];
+
+		pfmt(path, sizeof(path), "sources.authlog[%zu]", i);
+		if (fields(x, s->kids[i], path, keys, 2, v))
+			continue;
+		if (!v[0]) {
+			cerr(x, s->kids[i], "%s: missing key \"path\"", path);
+			continue;
+		}
+		if (g_path(x, v[0], join(p2, sizeof(p2), path, "path"), &f->path))
+			continue;
+		for (j = 0; j < sc->n_files; j++)
+			if (!strcmp(sc->files[j].path, f->path))
+				break;
+		if (j < sc->n_files) {
+			cerr(x, v[0], "%s: %s is listed twice (list its services together)", p2,
+			     f->path);
+			free(f->path);
+			f->path = NULL;
+			continue;
+		}
+		if (v[1]) {
+			f->n_services = walk_services(x, v[1], join(p2, sizeof(p2), path, "service"),
+						      f->services, AUTHLOG_MAX_SERVICES);
+			if (!f->n_services) {
+				free(f->path);
+				f->path = NULL;
+				continue;
+			}
+		} else {
+			snprintf(f->services[0], AUTHLOG_SERVICE_LEN, "sshd");
+			f->n_services = 1;
+		}
+		sc->n_files++;
+	}
+}
+
+static void walk_journald(struct ctx *x, const struct ew_ynode *n)
+{
+	static const char *const keys[] = { "units" };
+	struct authlog_conf *sc = &x->cfg->sources;
+	const struct ew_ynode *v[MAX_KEYS];
+	char p2[96], q[EW_QUOTE_LEN];
+	size_t i;
+
+	if (n->type == EW_Y_SCALAR) {
+		g_bool(x, n, "sources.journald", &sc->journald);
+		return;
+	}
+	if (fields(x, n, "sources.journald", keys, 1, v))
+		return;
+	sc->journald = true;
+	if (!v[0] || g_list(x, v[0], "sources.journald.units", AUTHLOG_MAX_UNITS))
+		return;
+	if (!v[0]->n) {
+		cerr(x, v[0], "sources.journald.units: empty list (write journald: false)");
+		return;
+	}
+	sc->n_units = 0;
+	for (i = 0; i < v[0]->n; i++) {
+		const struct ew_ynode *u = v[0]->kids[i];
+		size_t len;
+
+		pfmt(p2, sizeof(p2), "sources.journald.units[%zu]", i);
+		if (want(x, u, EW_Y_SCALAR, p2))
+			continue;
+		len = strlen(u->str);
+		/* A unit name reaches journalctl's argv: no option, no separators. */
+		if (!len || len >= sizeof(sc->units[0]) || u->str[0] == '-' ||
+		    strspn(u->str, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789_.@:-\\") != len) {
+			cerr(x, u, "%s: %s is not a unit name", p2, ew_quote(u->str, q, sizeof(q)));
+			continue;
+		}
+		snprintf(sc->units[sc->n_units++], sizeof(sc->units[0]), "%s", u->str);
+	}
+}
+
+static void walk_patterns(struct ctx *x, const struct ew_ynode *s)
+{
+	static const char *const keys[] = { "name", "service", "regex", "event", "user",
+					    "source" };
+	struct authlog_conf *sc = &x->cfg->sources;
+	const struct ew_ynode *v[MAX_KEYS];
+	char path[64], p2[96], e[EW_ERRLEN], q[EW_QUOTE_LEN];
+	size_t i, j;
+	int ev;
+
+	if (g_list(x, s, "sources.patterns", AUTHLOG_MAX_PATTERNS) || !s->n)
+		return;
+	sc->patterns = calloc(s->n, sizeof(*sc->patterns));
+	if (!sc->patterns) {
+		nomem(x);
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		struct authlog_pattern *p = &sc->patterns[sc->n_patterns];
+		unsigned int before = x->nerr;
+
+		pfmt(path, sizeof(path), "sources.patterns[%zu]", i);
+		if (fields(x, s->kids[i], path, keys, 6, v))
+			continue;
+		memset(p, 0, sizeof(*p));
+		snprintf(p->service, sizeof(p->service), "sshd");
+		if (!v[0] || !v[2] || !v[3]) {
+			cerr(x, s->kids[i], "%s: missing key \"%s\"", path,
+			     !v[0] ? "name" : !v[2] ? "regex" : "event");
+			continue;
+		}
+		if (!want(x, v[0], EW_Y_SCALAR, join(p2, sizeof(p2), path, "name"))) {
+			if (!*v[0]->str || strlen(v[0]->str) >= AUTHLOG_NAME_LEN ||
+			    ctl_at(v[0]->str) >= 0)
+				cerr(x, v[0], "%s: %s: 1..%d bytes without control characters", p2,
+				     ew_quote(v[0]->str, q, sizeof(q)), AUTHLOG_NAME_LEN - 1);
+			else
+				snprintf(p->name, sizeof(p->name), "%s", v[0]->str);
+		}
+		if (v[1]) {
+			char one[1][AUTHLOG_SERVICE_LEN];
+
+			if (want(x, v[1], EW_Y_SCALAR, join(p2, sizeof(p2), path, "service")) ||
+			    !walk_services(x, v[1], p2, one, 1))
+				continue;
+			snprintf(p->service, sizeof(p->service), "%s", one[0]);
+		}
+		if (!want(x, v[3], EW_Y_SCALAR, join(p2, sizeof(p2), path, "event"))) {
+			ev = respond_ev_parse(v[3]->str);
+			if (ev < 0 || ev == RESPOND_EV_DATA_EXPORT || ev == RESPOND_EV_DROPS)
+				cerr(x, v[3], "%s: %s: expected failed_login, invalid_user, "
+				     "preauth_disconnect or login_success", p2,
+				     ew_quote(v[3]->str, q, sizeof(q)));
+			else
+				p->event = (enum respond_ev_type)ev;
+		}
+		if (v[4])
+			g_u32(x, v[4], join(p2, sizeof(p2), path, "user"), 0, 9, &p->user_group);
+		if (v[5])
+			g_u32(x, v[5], join(p2, sizeof(p2), path, "source"), 0, 9,
+			      &p->source_group);
+		if (g_str(x, v[2], join(p2, sizeof(p2), path, "regex"), 0, &p->regex) ||
+		    x->nerr != before) {
+			free(p->regex);
+			p->regex = NULL;
+			continue;
+		}
+		if (authlog_pattern_check(p, e, sizeof(e))) {
+			cerr(x, v[2], "%s: %s", path, e);
+			free(p->regex);
+			p->regex = NULL;
+			continue;
+		}
+		for (j = 0; j < sc->n_patterns; j++)
+			if (!strcmp(sc->patterns[j].name, p->name))
+				break;
+		if (j < sc->n_patterns) {
+			cerr(x, v[0], "%s: pattern name \"%s\" is used twice", path, p->name);
+			free(p->regex);
+			p->regex = NULL;
+			continue;
+		}
+		sc->n_patterns++;
+	}
+}
+
+static void walk_sources(struct ctx *x, const struct ew_ynode *m)
+{
+	static const char *const keys[] = { "authlog", "journald", "patterns" };
+	const struct ew_ynode *v[MAX_KEYS];
+
+	if (fields(x, m, "sources", keys, 3, v))
+		return;
+	if (v[0])
+		walk_authlog(x, v[0]);
+	if (v[1])
+		walk_journald(x, v[1]);
+	if (v[2])
+		walk_patterns(x, v[2]);
+}
+
+/* ---- alerts ---- */
+
+/* The webhook's bearer key from a file: one line of RFC 6750 b64token characters. */
+static void read_bearer(struct ctx *x, const struct ew_ynode *n, const char *path)
+{
+	struct ew_config *c = x->cfg;
+	char buf[SECRET_FILE_MAX + 2], rb[PATH_MAX];
+	const char *file = rooted(x->env, c->alerts.bearer_file, rb, sizeof(rb));
+	struct stat st;
+	size_t len = 0, ok;
+	ssize_t got;
+	int fd;
+
+	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		cerr(x, n, "%s: %s: %s", path, c->alerts.bearer_file, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		cerr(x, n, "%s: %s is not a regular file", path, c->alerts.bearer_file);
+		goto out;
+	}
+	while (len < sizeof(buf)) {
+		got = read(fd, buf + len, sizeof(buf) - len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			cerr(x, n, "%s: %s: read: %s", path, c->alerts.bearer_file, strerror(errno));
+			goto out;
+		}
+		if (!got)
+			break;
+		len += (size_t)got;
+	}
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (len && buf[len - 1] == '\r')
+		len--;
+	ok = 0;
+	while (ok < len && strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+				  "-._~+/", buf[ok]) && buf[ok])
+		ok++;
+	while (ok && ok < len && buf[ok] == '=')
+		ok++;
+	if (!len || len > SECRET_FILE_MAX || ok != len) {
+		/* It goes into an HTTP header: a newline there would add headers of its own. */
+		cerr(x, n, "%s: %s must hold the key on one line of letters, digits and "
+		     "-._~+/ (then = padding)%s", path, c->alerts.bearer_file,
+		     len ? "" : "; it is empty");
+		goto out;
+	}
+	c->alerts.bearer = malloc(len + 1);
+	if (!c->alerts.bearer) {
+		nomem(x);
+		goto out;
+	}
+	memcpy(c->alerts.bearer, buf, len);
+	c->alerts.bearer[len] = '\0';
+	c->alerts.bearer_st = st;
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+}
+
+static void walk_webhook(struct ctx *x, const struct ew_ynode *m)
+{
+	static const char *const keys[] = { "url", "bearer_file", "timeout", "retries" };
+	static const char *const P = "alerts.webhook";
+	struct ew_config *c = x->cfg;
+	const struct ew_ynode *v[MAX_KEYS];
+	char p2[96];
+
+	if (fields(x, m, P, keys, 4, v))
+		return;
+	if (v[0] && !g_str(x, v[0], join(p2, sizeof(p2), P, "url"), 0, &c->alerts.url) &&
+	    url_check(x, v[0], p2, c->alerts.url)) {
+		free(c->alerts.url);
+		c->alerts.url = NULL;
+	}
+	if (v[1] && !g_path(x, v[1], join(p2, sizeof(p2), P, "bearer_file"),
+			    &c->alerts.bearer_file)) {
+		c->at[CFG_AT_BEARER_FILE] = pos_of(v[1]);
+		read_bearer(x, v[1], p2);
+	}
+	if (v[2])
+		g_dur32(x, v[2], join(p2, sizeof(p2), P, "timeout"), 0, 1, 300,
+			&c->alerts.timeout_s);
+	if (v[3])
+		g_u32(x, v[3], join(p2, sizeof(p2), P, "retries"), 0, 10, &c->alerts.retries);
+}
+
+static void walk_alerts(struct ctx *x, const struct ew_ynode *m)
+{
+	static const char *const keys[] = { "syslog", "webhook" };
+	const struct ew_ynode *v[MAX_KEYS];
+
+	if (fields(x, m, "alerts", keys, 2, v))
+		return;
+	if (v[0])
+		g_bool(x, v[0], "alerts.syslog", &x->cfg->alerts.syslog);
+	if (v[1])
+		walk_webhook(x, v[1]);
+}
+
+/* ---- monitors ---- */
+
+static void walk_monitors(struct ctx *x, const struct ew_ynode *m)
+{
+	static const char *const keys[] = { "connections", "files", "files_interval",
+					    "failed_logins" };
+	static const char *const ckeys[] = { "threshold", "interval" };
+	static const char *const fkeys[] = { "threshold", "window" };
+	struct ew_config *c = x->cfg;
+	const struct ew_ynode *v[MAX_KEYS], *w[MAX_KEYS];
+	char p2[96];
+	uint64_t s;
+	size_t i, j;
+
+	if (fields(x, m, "monitors", keys, 4, v))
+		return;
+	if (v[0] && !fields(x, v[0], "monitors.connections", ckeys, 2, w)) {
+		if (w[0])
+			g_u32(x, w[0], "monitors.connections.threshold", 0, 1000000,
+			      &c->monitors.conn_threshold);
+		if (w[1])
+			g_dur32(x, w[1], "monitors.connections.interval", 0, 1, 3600,
+				&c->monitors.conn_interval_s);
+	}
+	if (v[1] && !g_list(x, v[1], "monitors.files", MONITOR_MAX_FILES)) {
+		monitor_conf_release(&c->monitors);
+		c->monitors.files = v[1]->n ? calloc(v[1]->n, sizeof(char *)) : NULL;
+		if (v[1]->n && !c->monitors.files) {
+			nomem(x);
+			return;
+		}
+		for (i = 0; i < v[1]->n; i++) {
+			char *f = NULL;
+
+			pfmt(p2, sizeof(p2), "monitors.files[%zu]", i);
+			if (g_path(x, v[1]->kids[i], p2, &f))
+				continue;
+			for (j = 0; j < c->monitors.n_files; j++)
+				if (!strcmp(c->monitors.files[j], f))
+					break;
+			if (j < c->monitors.n_files) {
+				cerr(x, v[1]->kids[i], "%s: %s is listed twice", p2, f);
+				free(f);
+				continue;
+			}
+			c->monitors.files[c->monitors.n_files++] = f;
+		}
+	}
+	if (v[2])
+		g_dur32(x, v[2], "monitors.files_interval", 0, 10, 86400,
+			&c->monitors.files_interval_s);
+	if (v[3] && !fields(x, v[3], "monitors.failed_logins", fkeys, 2, w)) {
+		if (w[0])
+			g_u32(x, w[0], "monitors.failed_logins.threshold", 0, RESPOND_MAX_COUNT - 1,
+			      &c->response.burst_threshold);
+		if (w[1] && !g_dur(x, w[1], "monitors.failed_logins.window", 0, 1,
+				   RESPOND_MAX_WINDOW_S, &s))
+			c->response.burst_window_ms = s * 1000;
+	}
+}
+
+void cfg_alert_conf(const struct ew_config *cfg, struct alert_conf *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->syslog = cfg->alerts.syslog;
+	out->url = cfg->alerts.url;
+	out->bearer = cfg->alerts.bearer;
+	out->timeout_s = cfg->alerts.timeout_s;
+	out->retries = cfg->alerts.retries;
+}
+
 /* ---- the whole file ---- */
 
 static bool role_known(const struct ew_config *c, const char *name)
@@ -1876,6 +2597,19 @@ static void cross_checks(struct ctx *x)
 			     "authorization.rbac.roles)",
 			     c->mfa.required[i].name);
 
+	/* The guide's siemWebhook is the webhook unless alerts.webhook names one. */
+	if (c->monitoring.siem && c->monitoring.siem_webhook) {
+		if (!c->alerts.url) {
+			if (sdup(&c->alerts.url, c->monitoring.siem_webhook)) {
+				nomem(x);
+				return;
+			}
+		} else if (strcmp(c->alerts.url, c->monitoring.siem_webhook)) {
+			perr(x, c->at[CFG_AT_PROFILE], "alerts.webhook.url and "
+			     "security.monitoring.siemWebhook differ; give the SIEM's URL once");
+		}
+	}
+
 	if (!c->jwt.secret && c->profile == CFG_DEVELOPMENT) {
 		if (sdup(&c->jwt.secret, dev_secret)) {
 			nomem(x);
@@ -1891,7 +2625,8 @@ static void cross_checks(struct ctx *x)
 static void walk_root(struct ctx *x, const struct ew_ynode *root)
 {
 	static const char *const keys[] = { "profile",	"daemon",  "api",     "metrics",
-					    "security", "network", "database" };
+					    "security", "network", "database", "response",
+					    "sources",	"alerts",  "monitors" };
 	static const char *const profiles[] = { "development", "production" };
 	struct ew_config *c = x->cfg;
 	const struct ew_ynode *v[MAX_KEYS];
@@ -1907,7 +2642,7 @@ static void walk_root(struct ctx *x, const struct ew_ynode *root)
 		cerr(x, root, "the top level must be a mapping of keys, got %s", got(root));
 		return;
 	}
-	fields(x, root, "top level", keys, 7, v);
+	fields(x, root, "top level", keys, 11, v);
 	/*
 	 * The profile first: it decides the defaults everything else overrides.
 	 * Without a valid one the defaults are a guess, so the sections are read
@@ -1930,7 +2665,7 @@ static void walk_root(struct ctx *x, const struct ew_ynode *root)
 	for (i = 0; i + 1 < root->n && !x->fatal; i += 2) {
 		const struct ew_ynode *val = root->kids[i + 1];
 
-		for (j = 1; j < 7; j++)
+		for (j = 1; j < 11; j++)
 			if (v[j] == val)
 				break;
 		switch (j) {
@@ -1951,6 +2686,18 @@ static void walk_root(struct ctx *x, const struct ew_ynode *root)
 			break;
 		case 6:
 			walk_database(x, val);
+			break;
+		case 7:
+			walk_response(x, val);
+			break;
+		case 8:
+			walk_sources(x, val);
+			break;
+		case 9:
+			walk_alerts(x, val);
+			break;
+		case 10:
+			walk_monitors(x, val);
 			break;
 		default:
 			break;
@@ -2124,6 +2871,9 @@ static void prod_checks(struct ctx *x, const struct ew_config *c)
 	if (c->encryption.enabled && c->encryption.key_file)
 		file_check(x, at_or_profile(c, CFG_AT_ENC_KEY), "encryption key file",
 			   c->encryption.key_file, NULL, false);
+	if (c->alerts.bearer_file)
+		file_check(x, at_or_profile(c, CFG_AT_BEARER_FILE), "webhook bearer file",
+			   c->alerts.bearer_file, &c->alerts.bearer_st, false);
 	/* Password hashes and TOTP secrets; absent before the first user is created. */
 	file_check(x, at_or_profile(c, CFG_AT_USERS_FILE), "users file", c->daemon.users_file,
 		   NULL, true);
@@ -2183,6 +2933,14 @@ void cfg_free(struct ew_config *c)
 	free(c->encryption.key_file);
 	free(c->monitoring.siem_webhook);
 	free(c->network.file);
+	authlog_conf_release(&c->sources);
+	monitor_conf_release(&c->monitors);
+	free(c->alerts.url);
+	free(c->alerts.bearer_file);
+	if (c->alerts.bearer) {
+		explicit_bzero(c->alerts.bearer, strlen(c->alerts.bearer));
+		free(c->alerts.bearer);
+	}
 	ew_policy_doc_free(&c->network.doc);
 	ew_compiled_free(&c->network.compiled);
 	free(c);
@@ -2262,6 +3020,10 @@ enum section {
 	SEC_MONITORING,
 	SEC_NETWORK,
 	SEC_DATABASE,
+	SEC_RESPONSE,
+	SEC_SOURCES,
+	SEC_ALERTS,
+	SEC_MONITORS,
 	SEC_COUNT,
 };
 
@@ -2272,7 +3034,10 @@ _Static_assert(CFG_DIFF_PROFILE == 1u << SEC_PROFILE && CFG_DIFF_DAEMON == 1u <<
 		       CFG_DIFF_ENCRYPTION == 1u << SEC_ENCRYPTION &&
 		       CFG_DIFF_MONITORING == 1u << SEC_MONITORING &&
 		       CFG_DIFF_NETWORK == 1u << SEC_NETWORK &&
-		       CFG_DIFF_DATABASE == 1u << SEC_DATABASE,
+		       CFG_DIFF_DATABASE == 1u << SEC_DATABASE &&
+		       CFG_DIFF_RESPONSE == 1u << SEC_RESPONSE &&
+		       CFG_DIFF_SOURCES == 1u << SEC_SOURCES && CFG_DIFF_ALERTS == 1u << SEC_ALERTS &&
+		       CFG_DIFF_MONITORS == 1u << SEC_MONITORS,
 	       "CFG_DIFF_* bits follow enum section");
 
 const char *cfg_profile_name(enum cfg_profile p)
@@ -2410,6 +3175,165 @@ static void dump_roles(FILE *f, const struct ew_config *c)
 			}
 		}
 	}
+}
+
+static void dump_time(FILE *f, const struct rbac_time *t)
+{
+	int off = t->tz_off_s < 0 ? -t->tz_off_s : t->tz_off_s;
+
+	fprintf(f, ", time_range: {start: \"%02u:%02u\", end: \"%02u:%02u\", tz: \"%c%02d:%02d\"",
+		t->start_min / 60, t->start_min % 60, t->end_min / 60, t->end_min % 60,
+		t->tz_off_s < 0 ? '-' : '+', off / 3600, off / 60 % 60);
+	if (t->days != RBAC_DAYS_ALL) {
+		static const char *const days[] = { "sun", "mon", "tue", "wed", "thu", "fri",
+						    "sat" };
+		const char *sep = "";
+
+		fprintf(f, ", days: [");
+		for (int d = 0; d < 7; d++)
+			if (t->days & (1u << d)) {
+				fprintf(f, "%s%s", sep, days[d]);
+				sep = ", ";
+			}
+		fprintf(f, "]");
+	}
+	fprintf(f, "}");
+}
+
+static void dump_rule(FILE *f, const struct respond_rule *r)
+{
+	char a[32];
+	const char *sep = "";
+	size_t i;
+
+	fprintf(f, "    - name: ");
+	yq(f, r->name);
+	fprintf(f, "\n      enabled: %s\n      when: {event: [", tf(r->enabled));
+	for (i = 0; i < RESPOND_EV_COUNT; i++)
+		if (r->events & (1u << i)) {
+			fprintf(f, "%s%s", sep, respond_ev_name((int)i));
+			sep = ", ";
+		}
+	fprintf(f, "], count: %u", r->count);
+	if (r->count > 1)
+		fprintf(f, ", window: %s", dur(r->window_ms / 1000, a, sizeof(a)));
+	fprintf(f, ", per: %s", respond_per_name(r->per));
+	if (r->role[0])
+		fprintf(f, ", role: %s", r->role);
+	if (r->n_users) {
+		fprintf(f, ", users: [");
+		for (i = 0; i < r->n_users; i++) {
+			fprintf(f, "%s", i ? ", " : "");
+			yq(f, r->users[i]);
+		}
+		fprintf(f, "]");
+	}
+	if (r->has_time)
+		dump_time(f, &r->time);
+	if (r->bytes_over)
+		fprintf(f, ", bytes_over: %lluB", (unsigned long long)r->bytes_over);
+	fprintf(f, "}\n      actions: [");
+	for (i = 0; i < r->n_actions; i++)
+		fprintf(f, "%s%s", i ? ", " : "", respond_action_name(r->actions[i]));
+	fprintf(f, "]\n");
+	if (r->block_s)
+		fprintf(f, "      block_for: %s\n", dur(r->block_s, a, sizeof(a)));
+}
+
+static void dump_response(FILE *f, const struct ew_config *c)
+{
+	const struct respond_conf *rc = &c->response;
+	char a[32], b[EW_CIDR_STRLEN];
+	size_t i;
+
+	fprintf(f, "response:\n  rules:%s\n", rc->n_rules ? "" : " []");
+	for (i = 0; i < rc->n_rules; i++)
+		dump_rule(f, &rc->rules[i]);
+	fprintf(f, "  escalation: [");
+	for (i = 0; i < rc->n_escalation; i++)
+		fprintf(f, "%s%s", i ? ", " : "", dur(rc->escalation_s[i], a, sizeof(a)));
+	fprintf(f, "]\n  escalation_reset: %s\n  never_block: [",
+		dur(rc->escalation_reset_s, a, sizeof(a)));
+	for (i = 0; i < rc->n_never_block; i++) {
+		ew_cidr_format(&rc->never_block[i], b, sizeof(b));
+		fprintf(f, "%s\"%s\"", i ? ", " : "", b);
+	}
+	fprintf(f, "]\n  max_sources: %u\n  max_offenders: %u\n  log_extended_for: %s\n",
+		rc->max_keys, rc->max_offenders, dur(rc->log_extended_s, a, sizeof(a)));
+}
+
+static void dump_sources(FILE *f, const struct ew_config *c)
+{
+	const struct authlog_conf *sc = &c->sources;
+	size_t i, j;
+
+	fprintf(f, "sources:\n  authlog:%s\n", sc->n_files ? "" : " []");
+	for (i = 0; i < sc->n_files; i++) {
+		fprintf(f, "    - {path: ");
+		yq(f, sc->files[i].path);
+		fprintf(f, ", service: [");
+		for (j = 0; j < sc->files[i].n_services; j++)
+			fprintf(f, "%s%s", j ? ", " : "", sc->files[i].services[j]);
+		fprintf(f, "]}\n");
+	}
+	if (sc->journald) {
+		fprintf(f, "  journald: {units: [");
+		for (i = 0; i < sc->n_units; i++) {
+			fprintf(f, "%s", i ? ", " : "");
+			yq(f, sc->units[i]);
+		}
+		fprintf(f, "]}\n");
+	} else {
+		fprintf(f, "  journald: false\n");
+	}
+	fprintf(f, "  patterns:%s\n", sc->n_patterns ? "" : " []");
+	for (i = 0; i < sc->n_patterns; i++) {
+		const struct authlog_pattern *p = &sc->patterns[i];
+
+		fprintf(f, "    - {name: ");
+		yq(f, p->name);
+		fprintf(f, ", service: %s, event: %s, user: %u, source: %u, regex: ", p->service,
+			respond_ev_name(p->event), p->user_group, p->source_group);
+		yq(f, p->regex);
+		fprintf(f, "}\n");
+	}
+}
+
+static void dump_alerts(FILE *f, const struct ew_config *c, bool redact)
+{
+	char a[32];
+
+	fprintf(f, "alerts:\n  syslog: %s\n  webhook: {url: ", tf(c->alerts.syslog));
+	yq(f, c->alerts.url);
+	if (c->alerts.bearer_file) {
+		fprintf(f, ", bearer_file: ");
+		yq(f, c->alerts.bearer_file);
+	}
+	fprintf(f, ", timeout: %s, retries: %u}\n", dur(c->alerts.timeout_s, a, sizeof(a)),
+		c->alerts.retries);
+	/* A comment, only in the reload diff's text: a new key is a change. */
+	if (c->alerts.bearer && !redact) {
+		fprintf(f, "  # bearer: ");
+		yq(f, c->alerts.bearer);
+		fputc('\n', f);
+	}
+}
+
+static void dump_monitors(FILE *f, const struct ew_config *c)
+{
+	const struct monitor_conf *m = &c->monitors;
+	char a[32];
+	size_t i;
+
+	fprintf(f, "monitors:\n  connections: {threshold: %u, interval: %s}\n  files: [",
+		m->conn_threshold, dur(m->conn_interval_s, a, sizeof(a)));
+	for (i = 0; i < m->n_files; i++) {
+		fprintf(f, "%s", i ? ", " : "");
+		yq(f, m->files[i]);
+	}
+	fprintf(f, "]\n  files_interval: %s\n", dur(m->files_interval_s, a, sizeof(a)));
+	fprintf(f, "  failed_logins: {threshold: %u, window: %s}\n", c->response.burst_threshold,
+		dur(c->response.burst_window_ms / 1000, a, sizeof(a)));
 }
 
 static void dump_section(const struct ew_config *c, enum section sec, bool redact, FILE *f)
@@ -2559,6 +3483,18 @@ static void dump_section(const struct ew_config *c, enum section sec, bool redac
 			yq(f, c->database.conninfo);
 			fprintf(f, "}\n");
 		}
+		break;
+	case SEC_RESPONSE:
+		dump_response(f, c);
+		break;
+	case SEC_SOURCES:
+		dump_sources(f, c);
+		break;
+	case SEC_ALERTS:
+		dump_alerts(f, c, redact);
+		break;
+	case SEC_MONITORS:
+		dump_monitors(f, c);
 		break;
 	default:
 		break;

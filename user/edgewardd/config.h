@@ -33,6 +33,19 @@
  *             to take it from a policy file; absent: the daemon leaves the kernel's
  *             policy as edgewardctl apply set it
  *   database: {conninfo: "..."}                 (parsed only, for the PostgreSQL store)
+ *   response: the automated response rules (respond.h), the guide's three by default:
+ *             rules: [{name, enabled, when: {event: NAME | [NAMES], count, window,
+ *                      per: source|user|all, role, users: [..], time_range: {start, end,
+ *                      tz, days}, bytes_over: 1GB}, actions: [block_ip, ...], block_for}],
+ *             escalation: [1h, 6h, 24h, 7d], escalation_reset: 30d,
+ *             never_block: [CIDRs], max_sources, max_offenders, log_extended_for
+ *   sources:  auth logs (authlog.h): authlog: [{path, service: NAME | [NAMES]}],
+ *             journald: false | true | {units: [ssh.service]},
+ *             patterns: [{name, service, regex, event, user: GROUP, source: GROUP}]
+ *   alerts:   syslog: true, webhook: {url, bearer_file, timeout, retries} (the url
+ *             defaults to security.monitoring.siemWebhook when siemIntegration is on)
+ *   monitors: connections: {threshold, interval}, files: [paths], files_interval,
+ *             failed_logins: {threshold, window}
  *
  * Values:
  * - Durations are written with units: "90s", "30m", "1h", "7d", "1h30m". Where
@@ -70,9 +83,13 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "alert.h"
+#include "authlog.h"
 #include "maps.h"
+#include "monitor.h"
 #include "policy_doc.h"
 #include "rbac.h"
+#include "respond.h"
 
 #define CFG_ERRLEN	4096	/* a good size for the err buffers of this module */
 #define CFG_MAX_ERRORS	32
@@ -98,6 +115,7 @@ enum cfg_at {
 	CFG_AT_MFA_REQUIRED,
 	CFG_AT_ENC_ENABLED,
 	CFG_AT_ENC_KEY,
+	CFG_AT_BEARER_FILE,
 	CFG_AT_COUNT,
 };
 
@@ -247,6 +265,26 @@ struct ew_config {
 	struct {
 		char *conninfo;		/* NULL: no database */
 	} database;
+
+	/* response.*, and monitors.failed_logins as burst_threshold, burst_window_ms */
+	struct respond_conf response;
+
+	/* sources.*: files default to [{/var/log/auth.log, [sshd]}], journald off */
+	struct authlog_conf sources;
+
+	struct {
+		bool syslog;		/* true */
+		char *url;		/* alerts.webhook.url, else siemWebhook when siemIntegration;
+					 * NULL: no webhook */
+		char *bearer_file;	/* NULL: no Authorization header */
+		char *bearer;		/* its contents, one line of RFC 6750 b64token characters */
+		struct stat bearer_st;
+		uint32_t timeout_s;	/* 10s */
+		uint32_t retries;	/* 3 */
+	} alerts;
+
+	/* monitors.*: the guide's (threshold 100 every 10 s, its four files) */
+	struct monitor_conf monitors;
 };
 
 /* Where the production checks look. */
@@ -296,6 +334,10 @@ int cfg_check_production_env(const struct ew_config *cfg, const struct cfg_check
 #define CFG_DIFF_MONITORING	0x080u
 #define CFG_DIFF_NETWORK	0x100u	/* the compiled policy or the static blocks */
 #define CFG_DIFF_DATABASE	0x200u
+#define CFG_DIFF_RESPONSE	0x400u
+#define CFG_DIFF_SOURCES	0x800u
+#define CFG_DIFF_ALERTS		0x1000u
+#define CFG_DIFF_MONITORS	0x2000u	/* includes monitors.failed_logins (in response) */
 unsigned int cfg_diff(const struct ew_config *a, const struct ew_config *b);
 
 /*
@@ -307,5 +349,8 @@ unsigned int cfg_diff(const struct ew_config *a, const struct ew_config *b);
 int cfg_dump(const struct ew_config *cfg, FILE *out);
 
 const char *cfg_profile_name(enum cfg_profile p);
+
+/* The alerts section as alert_new takes it; the strings stay cfg's. */
+void cfg_alert_conf(const struct ew_config *cfg, struct alert_conf *out);
 
 #endif
