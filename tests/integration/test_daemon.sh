@@ -95,7 +95,7 @@ daemon:
   interfaces: [{name: $SRV_IF, mode: native}]
 api:
   unix_socket: $T/run/api.sock
-  listen: ["127.0.0.1:$PORT"]
+  listen: ["127.0.0.1:$PORT", "$SRV4_INET:$PORT"]
   tls: {enabled: true, cert: $T/cert.pem, key: $T/key.pem}
   rate_limits:
     api: {rate: 1000/s, burst: 1000}
@@ -108,7 +108,7 @@ security:
   encryption: {enabled: true, keyFile: $T/data.key}
 network:
   default: {tcp: deny}
-  open: [80/tcp, 443/tcp$1]
+  open: [80/tcp, 443/tcp, $PORT/tcp$1]
   acl:
     - port: 22/tcp
       from: [10.0.0.0/8]
@@ -316,6 +316,21 @@ check "metrics: logins by result" grep -q '^edgeward_logins_total{result="failur
 check "metrics: packets by reason" grep -q '^edgeward_packets_total{reason="blocklist"} [1-9]' <<<"$m"
 check "metrics: API requests by status" grep -q '^edgeward_api_requests_total{code="200"}' <<<"$m"
 check "metrics: map fill" grep -q '^edgeward_blocklist_entries{family="ipv4"} [1-9]' <<<"$m"
+
+# --- the response engine: 5 failed logins from one source in 5 minutes -> blocked at XDP ---
+BRUTE=198.51.100.20
+in_cli ip addr add $BRUTE/24 dev "$CLI_IF"
+check "the brute-forcing host reaches port 80 first" tcp_ok $BRUTE $SRV4_INET 80
+for i in 1 2 3 4 5; do
+	in_cli curl -s -o /dev/null -m 3 --cacert "$T/cert.pem" --resolve "localhost:$PORT:$SRV4_INET" \
+		--interface $BRUTE -H 'Content-Type: application/json' \
+		-d '{"username":"mallory","password":"Guess-Number-'$i'"}' "https://$SRV4_INET:$PORT/v1/auth/login" -k
+done
+out=$(ctl -j block list --origin auto)
+check "after 5 failures the source is in the blocklist (origin auto)" grep -q "\"$BRUTE/32\"" <<<"$out"
+check "  ... and dropped at XDP" neg tcp_ok $BRUTE $SRV4_INET 80
+out=$(ctl -j audit --type automated_response)
+check "  ... the response is audited" grep -q "block_ip" <<<"$out"
 
 # --- restart under traffic: nothing passes from blocked sources, nothing is lost ---
 before=$(ctl -j block list | jget count)

@@ -307,6 +307,10 @@ void api_login(struct http_req *req, void *arg)
 			      "login", r ? "failure" : "success");
 		if (ev && code)
 			json_object_set_new(json_object_get(ev, "details"), "mfa", json_true());
+		/* The response rules look at who logged in (the guide's after-hours admin rule). */
+		if (ev)
+			json_object_set_new(json_object_get(ev, "details"), "role",
+					    json_string(res.role));
 		/* The login counts only once it is on record. */
 		if (api_audit(req, ev, !strcmp(res.role, "admin"), true)) {
 			d->logins[EWD_LOGIN_FAIL]++;

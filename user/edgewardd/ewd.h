@@ -28,6 +28,10 @@ struct sec_keyring;
 struct http_server;
 struct dropev;
 struct fleet;
+struct respond;
+struct alert;
+struct authlog;
+struct monitor;
 
 enum ewd_login_result {
 	EWD_LOGIN_OK,
@@ -41,6 +45,12 @@ struct ewd {
 	struct event_base *base;
 	const char *config_path;
 	struct ew_config *cfg;
+	/*
+	 * The config the daemon started with: the modules built from it at
+	 * start-up (log sources, monitors, fleet) may keep pointers into it, and
+	 * their sections change only with a restart, so it lives until exit.
+	 */
+	struct ew_config *cfg_boot;
 	bool maps_open;
 	struct ew_maps maps;		/* opened for writing; the flock only around changes */
 	struct jr *journal;
@@ -54,6 +64,11 @@ struct ewd {
 	struct http_server *metrics;	/* plain HTTP on loopback */
 	struct dropev *drops;
 	struct fleet *fleet;		/* the fleet blocklist, with database.conninfo */
+	struct alert *alert;		/* syslog, SIEM webhook */
+	struct respond *respond;	/* the response rules over the event stream */
+	struct authlog *authlog;	/* sshd and other auth logs */
+	struct monitor *monitor;	/* connection count, critical files */
+	struct event *ev_respond_tick;
 	struct event *ev_hup, *ev_term, *ev_int, *ev_tick;
 	int pid_fd;
 	time_t started;

@@ -30,7 +30,11 @@
 #include "config.h"
 #include "dropev.h"
 #include "ewd.h"
+#include "alert.h"
+#include "authlog.h"
 #include "fleet.h"
+#include "monitor.h"
+#include "respond.h"
 #include "http.h"
 #include "journal.h"
 #include "log.h"
@@ -178,8 +182,10 @@ int ewd_audit(struct ewd *d, json_t *rec, bool privileged)
 		return r;
 	}
 	risk_observe(d->risk, type, actor, source, result, now);
-	if (risk > (json_int_t)d->cfg->monitoring.risk_alert_threshold) {
-		/* The guide's alert for high-risk events: auth.crit, one line. */
+	if (d->alert) {
+		/* The guide's alert for high-risk events: auth.crit, the webhook. */
+		alert_audit_record(d->alert, rec, d->cfg->monitoring.risk_alert_threshold);
+	} else if (risk > (json_int_t)d->cfg->monitoring.risk_alert_threshold) {
 		syslog(LOG_AUTH | LOG_CRIT,
 		       "SECURITY_ALERT: %s by %s from %s: %s %s (%s), risk %lld, event %s",
 		       type ? type : "?", actor ? actor : "?",
@@ -188,6 +194,9 @@ int ewd_audit(struct ewd *d, json_t *rec, bool privileged)
 		       json_string_value(json_object_get(rec, "resource")) ?: "",
 		       result ? result : "?", (long long)risk, id);
 	}
+	/* Failed logins, logins, exports and drop summaries feed the response rules. */
+	if (d->respond)
+		respond_audit_record(d->respond, rec, "api");
 	return 0;
 }
 
@@ -214,6 +223,112 @@ static void audit_simple(struct ewd *d, const char *type, const char *action, co
 		json_object_set_new(ev, "details", details);
 	ewd_audit(d, ev, false);
 	json_decref(ev);
+}
+
+/* ---- the response engine's hands ---- */
+
+static int on_audit_rec(void *arg, json_t *rec)
+{
+	json_t *ev = json_deep_copy(rec);
+	int r;
+
+	if (!ev)
+		return -ENOMEM;
+	json_object_del(ev, "risk");
+	r = ewd_audit(arg, ev, false);
+	json_decref(ev);
+	return r;
+}
+
+static void on_alert(void *arg, enum alert_level level, const char *recipient, const char *text,
+		     json_t *details)
+{
+	struct ewd *d = arg;
+
+	if (d->alert)
+		alert_send(d->alert, level, recipient, text, details);
+}
+
+/*
+ * block_ip: an automatic rule in the kernel map, at once. A block already
+ * there that lasts at least as long (an operator's, or permanent) is kept:
+ * the engine audits that as skipped.
+ */
+static int on_block(void *arg, const struct ew_cidr *target, uint64_t ttl_s, const char *reason)
+{
+	struct ewd *d = arg;
+	struct ew_bl_entry e = { .cidr = *target, .origin = EW_ORIGIN_AUTO };
+	struct ew_block old;
+	uint64_t now = ew_boot_ns();
+	int r;
+
+	if (!d->maps_open)
+		return -ENOENT;
+	e.expires_ns = now + ttl_s * 1000000000ULL;
+	snprintf(e.reason, sizeof(e.reason), "%s", reason ? reason : "");
+	r = ew_maps_lock(&d->maps);
+	if (r)
+		return r;
+	if (!bl_get(&d->maps, target, &old, NULL, 0) &&
+	    (!old.expires_ns || old.expires_ns >= e.expires_ns)) {
+		ew_maps_unlock(&d->maps);
+		return -EEXIST;
+	}
+	r = bl_add(&d->maps, &e);
+	ew_maps_unlock(&d->maps);
+	if (!r && d->fleet)
+		fleet_publish(d->fleet, target, (int64_t)time(NULL) + (int64_t)ttl_s, reason);
+	return r;
+}
+
+static void on_authlog(void *arg, const struct authlog_hit *hit)
+{
+	struct ewd *d = arg;
+	struct respond_ev ev;
+
+	/* Not journaled line by line: a brute force would be one fsync per attempt. */
+	authlog_hit_event(hit, &ev);
+	if (d->respond)
+		respond_event(d->respond, &ev);
+}
+
+static void on_respond_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct ewd *d = arg;
+
+	(void)fd;
+	(void)what;
+	/* Also re-reads the server's own addresses, which are never blocked. */
+	respond_set_allow(d->respond, d->cfg->network.doc.allow, d->cfg->network.doc.n_allow);
+	respond_tick(d->respond);
+}
+
+static int response_start(struct ewd *d)
+{
+	const struct respond_ops rops = { .block = on_block, .audit = on_audit_rec,
+					  .alert = on_alert };
+	const struct alert_ops aops = { .audit = on_audit_rec };
+	const struct monitor_ops mops = { .audit = on_audit_rec, .alert = on_alert };
+	struct alert_conf ac;
+
+	cfg_alert_conf(d->cfg, &ac);
+	d->alert = alert_new(d->base, &ac, &aops, d);
+	if (!d->alert)
+		return -EINVAL;
+	d->respond = respond_new(&d->cfg->response, &rops, d);
+	if (!d->respond)
+		return -EINVAL;
+	respond_set_allow(d->respond, d->cfg->network.doc.allow, d->cfg->network.doc.n_allow);
+	d->ev_respond_tick = event_new(d->base, -1, EV_PERSIST, on_respond_tick, d);
+	if (!d->ev_respond_tick || event_add(d->ev_respond_tick, &(struct timeval){ .tv_sec = 60 }))
+		return -ENOMEM;
+	d->authlog = authlog_new(d->base, &d->cfg->sources, on_authlog, d);
+	if (!d->authlog)
+		return -EINVAL;
+	d->monitor = monitor_new(d->base, &d->cfg->monitors, &mops, d);
+	if (!d->monitor)
+		return -EINVAL;
+	return 0;
 }
 
 /* The fleet's batches of kernel changes, as one audit record each. */
@@ -317,10 +432,12 @@ int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, 
 		diff = cfg_diff(d->cfg, next);
 		/* What cannot change under a running daemon: it needs a restart. */
 		if (diff & (CFG_DIFF_DAEMON | CFG_DIFF_API | CFG_DIFF_METRICS | CFG_DIFF_PROFILE |
-			    CFG_DIFF_ENCRYPTION)) {
+			    CFG_DIFF_ENCRYPTION | CFG_DIFF_SOURCES | CFG_DIFF_ALERTS |
+			    CFG_DIFF_MONITORS)) {
 			snprintf(err, errlen,
-				 "%s: changes to profile, daemon, api, metrics or encryption need a "
-				 "restart (systemctl restart edgewardd); nothing was changed",
+				 "%s: changes to profile, daemon, api, metrics, encryption, sources, "
+				 "alerts or monitors need a restart (systemctl restart edgewardd); "
+				 "nothing was changed",
 				 d->config_path);
 			r = -EINVAL;
 		}
@@ -329,6 +446,9 @@ int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, 
 		r = rbac_from_config(next, &rbac, err, errlen);
 	if (!r && (diff & CFG_DIFF_NETWORK))
 		r = network_apply(d, next, err, errlen);
+	/* Last: the rules were checked with the config, so this does not fail in practice. */
+	if (!r && (diff & CFG_DIFF_RESPONSE))
+		r = respond_reconf(d->respond, &next->response, err, errlen);
 	ev = ewd_event("config_reload", actor, source, d->config_path, "reload",
 		       r ? "failure" : "success");
 	det = json_object();
@@ -348,7 +468,8 @@ int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, 
 	/* Swap: the parts that read the config follow it from here on. */
 	rbac_free(d->rbac);
 	d->rbac = rbac;
-	cfg_free(d->cfg);
+	if (d->cfg != d->cfg_boot)
+		cfg_free(d->cfg);
 	d->cfg = next;
 	api_config_changed(d);
 	d->reloads_ok++;
@@ -421,8 +542,18 @@ static int state_dirs(const struct ew_config *cfg)
 
 static void ewd_free(struct ewd *d)
 {
-	/* The drop summary of the last window goes to the journal first. */
+	monitor_free(d->monitor);
+	authlog_free(d->authlog);
+	/* The drop summary of the last window goes to the journal (and the rules) first. */
 	dropev_free(d->drops);
+	d->drops = NULL;
+	if (d->ev_respond_tick)
+		event_free(d->ev_respond_tick);
+	respond_free(d->respond);
+	d->respond = NULL;
+	/* The alert module writes one record for undelivered alerts. */
+	alert_free(d->alert);
+	d->alert = NULL;
 	fleet_free(d->fleet);
 	api_stop(d);
 	http_server_free(d->api);
@@ -446,7 +577,9 @@ static void ewd_free(struct ewd *d)
 		unlink(d->cfg->daemon.pid_file);
 	if (d->pid_fd >= 0)
 		close(d->pid_fd);
-	cfg_free(d->cfg);
+	if (d->cfg != d->cfg_boot)
+		cfg_free(d->cfg);
+	cfg_free(d->cfg_boot);
 	if (d->base)
 		event_base_free(d->base);
 }
@@ -462,6 +595,7 @@ static int start(struct ewd *d)
 		log_warnx("%s is not valid; not starting", d->config_path);
 		return r;
 	}
+	d->cfg_boot = d->cfg;
 	if (d->cfg->warnings)
 		log_warnx("%s", d->cfg->warnings);
 	d->pid_fd = pid_lock(d->cfg->daemon.pid_file);
@@ -495,6 +629,11 @@ static int start(struct ewd *d)
 	r = kernel_setup(d);
 	if (r)
 		return r;
+	r = response_start(d);
+	if (r) {
+		log_warnx("cannot start the response engine, log sources, alerts or monitors");
+		return r;
+	}
 	d->drops = dropev_new(d->base, d->maps.events, 60, on_drop_summary, d);
 	if (!d->drops)
 		return -ENOMEM;
