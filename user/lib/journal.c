@@ -46,6 +46,7 @@ struct chain {
 	off_t end;
 	uint64_t records;
 	uint64_t max_seq;	/* resync only: the highest seq seen */
+	uint64_t limit;		/* scan_chain stops after this many records (0: none) */
 };
 
 /* ---- reading ---- */
@@ -302,7 +303,7 @@ static int scan_chain(struct rd *r, struct chain *c, bool parse, jr_cb cb, void 
 		res->records = c->records;
 		res->last_seq = c->seq;
 		res->valid_bytes = c->end;
-		if (off == r->size)
+		if (off == r->size || (c->limit && c->records >= c->limit))
 			return 0;
 		rc = frame_at(r, off, &f, res->why, sizeof(res->why));
 		if (rc < 0)
@@ -425,6 +426,111 @@ int jr_scan(const char *path, jr_cb cb, void *arg, struct jr_scan *res)
 	rc = scan_chain(&r, &c, true, cb, arg, res);
 out:
 	rd_free(&r);
+	close(fd);
+	return rc;
+}
+
+int jr_read_from(const char *path, struct jr_pos *pos, size_t max_records, jr_cb cb, void *arg,
+		 struct jr_scan *res)
+{
+	struct chain c = { .seq = pos->seq, .end = pos->offset, .limit = max_records };
+	struct rd r = { .buf = NULL };
+	off_t size = 0;
+	int fd = -1, rc;
+
+	memset(res, 0, sizeof(*res));
+	if (pos->offset < 0)
+		return -EINVAL;
+	memcpy(c.head, pos->hash, JR_HASH_LEN);
+	rc = open_read(path, &fd, &size);
+	if (rc)
+		return rc;
+	res->file_bytes = size;
+	res->last_seq = pos->seq;
+	res->valid_bytes = pos->offset;
+	if (pos->offset > size) {
+		/* Shorter than what was read before: truncated or replaced. */
+		res->status = JR_BAD_FRAME;
+		res->bad_seq = pos->seq + 1;
+		res->bad_offset = pos->offset;
+		snprintf(res->why, sizeof(res->why),
+			 "offset %lld is past the end of the file (%lld)", (long long)pos->offset,
+			 (long long)size);
+		goto out;
+	}
+	rc = rd_init(&r, fd, size);
+	if (rc)
+		goto out;
+	rc = scan_chain(&r, &c, true, cb, arg, res);
+	/* c moved over every frame handed to cb, whatever stopped the scan. */
+	pos->offset = c.end;
+	pos->seq = c.seq;
+	memcpy(pos->hash, c.head, JR_HASH_LEN);
+out:
+	rd_free(&r);
+	close(fd);
+	return rc;
+}
+
+int jr_seek_frame(const char *path, off_t from, bool past, struct jr_pos *pos)
+{
+	struct rd r = { .buf = NULL };
+	struct frame f;
+	char why[128];
+	off_t size = 0, off = from < 0 ? 0 : from;
+	int fd = -1, rc;
+
+	rc = open_read(path, &fd, &size);
+	if (rc)
+		return rc;
+	rc = rd_init(&r, fd, size);
+	if (rc)
+		goto out;
+	rc = -ENOENT;
+	while (off >= 0 && off + JR_FRAME_EXTRA <= size) {
+		int k = frame_at(&r, off, &f, why, sizeof(why));
+
+		if (k < 0) {
+			rc = k;
+			break;
+		}
+		if (k == 0) {
+			pos->offset = past ? off + (off_t)f.size : off;
+			pos->seq = past ? f.seq : f.seq - 1;
+			memcpy(pos->hash, past ? f.hash : f.prev, JR_HASH_LEN);
+			rc = 0;
+			break;
+		}
+		off = find_magic(&r, off + 1);
+	}
+out:
+	rd_free(&r);
+	close(fd);
+	return rc;
+}
+
+int jr_pos_holds(const char *path, const struct jr_pos *pos)
+{
+	unsigned char h[JR_HASH_LEN];
+	off_t size = 0;
+	ssize_t n;
+	int fd, rc;
+
+	if (pos->offset == 0)
+		return 1;
+	if (pos->offset < JR_FRAME_EXTRA)
+		return 0;
+	rc = open_read(path, &fd, &size);
+	if (rc)
+		return rc;
+	rc = 0;
+	if (pos->offset <= size) {
+		n = pread(fd, h, JR_HASH_LEN, pos->offset - JR_HASH_LEN);
+		if (n < 0)
+			rc = -errno;
+		else
+			rc = n == JR_HASH_LEN && !memcmp(h, pos->hash, JR_HASH_LEN);
+	}
 	close(fd);
 	return rc;
 }

@@ -145,6 +145,52 @@ typedef int (*jr_cb)(uint64_t seq, json_t *rec, void *arg);
  * so far), or -errno if the file cannot be read.
  */
 int jr_scan(const char *path, jr_cb cb, void *arg, struct jr_scan *res);
+/*
+ * Where an incremental reader stands: just after one frame, known by its
+ * seq and hash, so that the next frame can be checked against the chain
+ * without reading anything before it. All zeros is the start of the file.
+ * A reader that saves this (e.g. the PostgreSQL shipper's state file)
+ * resumes with nothing else.
+ */
+struct jr_pos {
+	off_t offset;				/* where the next frame starts */
+	uint64_t seq;				/* seq of the frame ending there, 0 at the start */
+	unsigned char hash[JR_HASH_LEN];	/* its hash (the next prev), 0 at the start */
+};
+
+/*
+ * Read on from *pos: check up to max_records frames (0: no limit) that
+ * follow it, the first with seq pos->seq + 1 and prev pos->hash, decode
+ * them and call cb (may be NULL) for each, as jr_scan does. *pos moves past
+ * every frame read, including one whose callback stopped the read. res
+ * describes this call only: records counts its frames, file_bytes is the
+ * file's size, and a problem is at res->bad_offset; when that equals the
+ * offset passed in, the file does not continue the chain at *pos (the
+ * journal was replaced or rewritten, or damaged right there: jr_pos_holds
+ * tells which). A *pos past the end of the file is JR_BAD_FRAME at *pos
+ * with file_bytes below it.
+ * Returns 0, cb's nonzero value, -EINVAL (a negative offset), or -errno if
+ * the file cannot be read (*pos is then past the frames read before).
+ */
+int jr_read_from(const char *path, struct jr_pos *pos, size_t max_records, jr_cb cb, void *arg,
+		 struct jr_scan *res);
+/*
+ * The first self-consistent frame (magic, length, hash right; its seq and
+ * prev unchecked) at or after offset from, as a position for jr_read_from:
+ * just before it (pos->offset the frame's, pos->seq one below its seq,
+ * pos->hash its prev), or with past, just after it (its end, seq and hash:
+ * to step over a sound frame whose payload is not a record). For reading
+ * on past damage. Returns 0, -ENOENT (no such frame), or -errno.
+ */
+int jr_seek_frame(const char *path, off_t from, bool past, struct jr_pos *pos);
+/*
+ * Whether the frame that ended at pos is still in the file: the 32 bytes
+ * before pos->offset are pos->hash (always true at offset 0). False means
+ * the journal was replaced, truncated or rewritten since pos was taken;
+ * true means a problem at pos is damage after it. 1, 0, or -errno.
+ */
+int jr_pos_holds(const char *path, const struct jr_pos *pos);
+
 /* "ok", "torn_tail", "bad_hash", "bad_chain", "bad_seq", "bad_frame". */
 const char *jr_status_name(int status);
 
