@@ -80,6 +80,14 @@ sql "INSERT INTO audit.ip_blocklist (ip_address, reason) VALUES ('2001:db8:1:2::
 check "after the restart the daemon resynchronises (IPv6 /64)" wait_for listed 2001:db8:1:2::/64
 check "fleet changes are audited" grep -q fleet <<<"$($CTL -j audit 2>/dev/null)"
 
+# The journal reaches audit.security_events, each record once, also across the restart.
+lag0() { metrics | grep -q '^edgeward_journal_lag_records 0$'; }
+check "journal shipped (lag 0)" wait_for lag0
+n=$($CTL -j audit verify | sed -n 's/.*"records":\([0-9]*\).*/\1/p')
+rows=$(sql "SELECT count(*) || ' ' || count(DISTINCT id) FROM audit.security_events WHERE node IS NOT NULL")
+check "every journal record is in PostgreSQL exactly once ($n records; rows, ids: $rows)" \
+	test "$rows" = "$n $n"
+
 echo
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -32,6 +32,7 @@ struct respond;
 struct alert;
 struct authlog;
 struct monitor;
+struct pgship;
 
 enum ewd_login_result {
 	EWD_LOGIN_OK,
@@ -68,6 +69,7 @@ struct ewd {
 	struct respond *respond;	/* the response rules over the event stream */
 	struct authlog *authlog;	/* sshd and other auth logs */
 	struct monitor *monitor;	/* connection count, critical files */
+	struct pgship *ship;		/* the journal to PostgreSQL, with database.conninfo */
 	struct event *ev_respond_tick;
 	struct event *ev_hup, *ev_term, *ev_int, *ev_tick;
 	int pid_fd;

@@ -34,6 +34,7 @@
 #include "authlog.h"
 #include "fleet.h"
 #include "monitor.h"
+#include "pgship.h"
 #include "respond.h"
 #include "http.h"
 #include "journal.h"
@@ -182,6 +183,8 @@ int ewd_audit(struct ewd *d, json_t *rec, bool privileged)
 		return r;
 	}
 	risk_observe(d->risk, type, actor, source, result, now);
+	/* On its way to PostgreSQL (batched; the journal is the source of truth). */
+	pgship_kick(d->ship);
 	if (d->alert) {
 		/* The guide's alert for high-risk events: auth.crit, the webhook. */
 		alert_audit_record(d->alert, rec, d->cfg->monitoring.risk_alert_threshold);
@@ -433,10 +436,10 @@ int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, 
 		/* What cannot change under a running daemon: it needs a restart. */
 		if (diff & (CFG_DIFF_DAEMON | CFG_DIFF_API | CFG_DIFF_METRICS | CFG_DIFF_PROFILE |
 			    CFG_DIFF_ENCRYPTION | CFG_DIFF_SOURCES | CFG_DIFF_ALERTS |
-			    CFG_DIFF_MONITORS)) {
+			    CFG_DIFF_MONITORS | CFG_DIFF_DATABASE)) {
 			snprintf(err, errlen,
 				 "%s: changes to profile, daemon, api, metrics, encryption, sources, "
-				 "alerts or monitors need a restart (systemctl restart edgewardd); "
+				 "alerts, monitors or database need a restart (systemctl restart edgewardd); "
 				 "nothing was changed",
 				 d->config_path);
 			r = -EINVAL;
@@ -555,6 +558,8 @@ static void ewd_free(struct ewd *d)
 	alert_free(d->alert);
 	d->alert = NULL;
 	fleet_free(d->fleet);
+	pgship_free(d->ship);
+	d->ship = NULL;
 	api_stop(d);
 	http_server_free(d->api);
 	http_server_free(d->metrics);
@@ -637,6 +642,21 @@ static int start(struct ewd *d)
 	d->drops = dropev_new(d->base, d->maps.events, 60, on_drop_summary, d);
 	if (!d->drops)
 		return -ENOMEM;
+	if (d->cfg->database.conninfo) {
+		char state[4096];
+
+		snprintf(state, sizeof(state), "%s/pgship.state", d->cfg->daemon.state_dir);
+		d->ship = pgship_new(d->base, &(struct pgship_conf){
+						      .conninfo = d->cfg->database.conninfo,
+						      .journal_path = d->cfg->daemon.journal,
+						      .state_path = state,
+						      .journal = d->journal,
+					      });
+		if (!d->ship) {
+			log_warnx("pgship: cannot start (database.conninfo)");
+			return -EINVAL;
+		}
+	}
 	if (d->cfg->database.conninfo) {
 		/* An unreachable database is retried in the background; only bad settings fail here. */
 		const struct fleet_ops fops = { .audit = on_fleet_audit };

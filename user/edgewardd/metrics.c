@@ -13,6 +13,7 @@
 #include "journal.h"
 #include "metrics.h"
 #include "parse.h"
+#include "pgship.h"
 
 static void head(FILE *f, const char *name, const char *type, const char *help)
 {
@@ -142,11 +143,20 @@ char *metrics_render(struct ewd *d, size_t *len)
 		head(f, "edgeward_journal_bytes", "gauge", "Size of the audit journal.");
 		fprintf(f, "edgeward_journal_bytes %lld\n", (long long)jr_size(d->journal));
 		/* Records not yet shipped to a database; without one there is nowhere to ship. */
+		struct pgship_stats ps = { 0 };
+
+		if (d->ship)
+			pgship_stats(d->ship, &ps);
 		head(f, "edgeward_journal_lag_records", "gauge",
 		     "Journal records not yet in PostgreSQL (0 without a database).");
-		fprintf(f, "edgeward_journal_lag_records %llu\n",
-			d->cfg->database.conninfo ? (unsigned long long)jr_last_seq(d->journal) :
-						    0ULL);
+		fprintf(f, "edgeward_journal_lag_records %llu\n", (unsigned long long)ps.lag_records);
+		head(f, "edgeward_journal_lag_seconds", "gauge",
+		     "Age of the oldest record not yet in PostgreSQL.");
+		fprintf(f, "edgeward_journal_lag_seconds %.3f\n", ps.lag_seconds);
+		head(f, "edgeward_audit_shipped_total", "counter", "Records shipped to PostgreSQL.");
+		fprintf(f, "edgeward_audit_shipped_total %llu\n", (unsigned long long)ps.shipped);
+		head(f, "edgeward_audit_ship_connected", "gauge", "1 while connected to PostgreSQL.");
+		fprintf(f, "edgeward_audit_ship_connected %d\n", ps.connected ? 1 : 0);
 		head(f, "edgeward_journal_errors", "gauge",
 		     "Appends that failed since the last good one (non-zero: changes refused).");
 		fprintf(f, "edgeward_journal_errors %llu\n",
