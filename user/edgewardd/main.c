@@ -643,6 +643,8 @@ static int start(struct ewd *d)
 	if (!d->drops)
 		return -ENOMEM;
 	if (d->cfg->database.conninfo) {
+		/* An unreachable database is retried in the background; only bad settings fail here. */
+		const struct fleet_ops fops = { .audit = on_fleet_audit };
 		char state[4096];
 
 		snprintf(state, sizeof(state), "%s/pgship.state", d->cfg->daemon.state_dir);
@@ -656,11 +658,6 @@ static int start(struct ewd *d)
 			log_warnx("pgship: cannot start (database.conninfo)");
 			return -EINVAL;
 		}
-	}
-	if (d->cfg->database.conninfo) {
-		/* An unreachable database is retried in the background; only bad settings fail here. */
-		const struct fleet_ops fops = { .audit = on_fleet_audit };
-
 		d->fleet = fleet_new(d->base,
 				     &(struct fleet_conf){ .conninfo = d->cfg->database.conninfo,
 							   .maps = &d->maps,
