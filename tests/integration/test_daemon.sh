@@ -54,6 +54,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# A timeout or ^C must clean up too: bash runs the EXIT trap only when it exits itself.
+trap 'exit 143' TERM INT
 
 # The environment of every edgewardctl call: the daemon's socket, our journal.
 export EDGEWARD_SOCKET=$T/run/api.sock EDGEWARD_PIN_DIR=$PIN EDGEWARD_JOURNAL=$T/state/journal

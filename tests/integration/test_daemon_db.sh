@@ -37,6 +37,8 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
+# A timeout or ^C must clean up too: bash runs the EXIT trap only when it exits itself.
+trap 'exit 143' TERM INT
 
 pg_start "$T/pg" "$PORT" || { echo "cannot start PostgreSQL"; exit 1; }
 sql() { runuser -u postgres -- psql -h 127.0.0.1 -p "$PORT" -d ew -XAtqc "$1"; }

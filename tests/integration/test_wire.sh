@@ -24,6 +24,8 @@ cleanup() {
 	[ -d "$EDGEWARD_PIN_DIR" ] && rm -rf "$EDGEWARD_PIN_DIR"
 }
 trap cleanup EXIT
+# A timeout or ^C must clean up too: bash runs the EXIT trap only when it exits itself.
+trap 'exit 143' TERM INT
 
 # packets counted under a reason (edgewardctl -j stats)
 ctr() {
