@@ -1013,32 +1013,35 @@ static void walk_metrics(struct ctx *x, const struct ew_ynode *m)
 
 /* ---- security.authentication ---- */
 
-/* The JWT secret from a file: one line, its newline stripped. */
-static void read_secret(struct ctx *x, const struct ew_ynode *n, const char *path)
+/*
+ * A one-line secret file (the JWT secret, the webhook's bearer key) into buf
+ * (SECRET_FILE_MAX + 2 bytes), its final newline (and CR) stripped; *st is
+ * the file as read. 0, or -1 with the error reported against node n.
+ */
+static int read_line_file(struct ctx *x, const struct ew_ynode *n, const char *path,
+			  const char *name, char *buf, size_t *lenp, struct stat *st)
 {
-	struct ew_config *c = x->cfg;
-	char buf[SECRET_FILE_MAX + 2], rb[PATH_MAX];
-	const char *file = rooted(x->env, c->jwt.secret_file, rb, sizeof(rb));
-	struct stat st;
+	char rb[PATH_MAX];
+	const char *file = rooted(x->env, name, rb, sizeof(rb));
 	size_t len = 0;
 	ssize_t got;
-	int fd;
+	int fd, rc = -1;
 
 	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
-		cerr(x, n, "%s: %s: %s", path, c->jwt.secret_file, strerror(errno));
-		return;
+		cerr(x, n, "%s: %s: %s", path, name, strerror(errno));
+		return -1;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		cerr(x, n, "%s: %s is not a regular file", path, c->jwt.secret_file);
+	if (fstat(fd, st) || !S_ISREG(st->st_mode)) {
+		cerr(x, n, "%s: %s is not a regular file", path, name);
 		goto out;
 	}
-	while (len < sizeof(buf)) {
-		got = read(fd, buf + len, sizeof(buf) - len);
+	while (len < SECRET_FILE_MAX + 2) {
+		got = read(fd, buf + len, SECRET_FILE_MAX + 2 - len);
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0) {
-			cerr(x, n, "%s: %s: read: %s", path, c->jwt.secret_file, strerror(errno));
+			cerr(x, n, "%s: %s: read: %s", path, name, strerror(errno));
 			goto out;
 		}
 		if (!got)
@@ -1049,6 +1052,23 @@ static void read_secret(struct ctx *x, const struct ew_ynode *n, const char *pat
 		len--;
 	if (len && buf[len - 1] == '\r')
 		len--;
+	*lenp = len;
+	rc = 0;
+out:
+	close(fd);
+	return rc;
+}
+
+/* The JWT secret from a file: one line, its newline stripped. */
+static void read_secret(struct ctx *x, const struct ew_ynode *n, const char *path)
+{
+	struct ew_config *c = x->cfg;
+	char buf[SECRET_FILE_MAX + 2];
+	struct stat st;
+	size_t len;
+
+	if (read_line_file(x, n, path, c->jwt.secret_file, buf, &len, &st))
+		goto out;
 	if (len > SECRET_FILE_MAX) {
 		cerr(x, n, "%s: %s holds more than %d bytes; a secret is one line", path,
 		     c->jwt.secret_file, SECRET_FILE_MAX);
@@ -1070,7 +1090,6 @@ static void read_secret(struct ctx *x, const struct ew_ynode *n, const char *pat
 	c->jwt.secret_st = st;
 out:
 	explicit_bzero(buf, sizeof(buf));
-	close(fd);
 }
 
 static void walk_jwt(struct ctx *x, const struct ew_ynode *m)
@@ -2370,38 +2389,12 @@ static void walk_sources(struct ctx *x, const struct ew_ynode *m)
 static void read_bearer(struct ctx *x, const struct ew_ynode *n, const char *path)
 {
 	struct ew_config *c = x->cfg;
-	char buf[SECRET_FILE_MAX + 2], rb[PATH_MAX];
-	const char *file = rooted(x->env, c->alerts.bearer_file, rb, sizeof(rb));
+	char buf[SECRET_FILE_MAX + 2];
 	struct stat st;
-	size_t len = 0, ok;
-	ssize_t got;
-	int fd;
+	size_t len, ok;
 
-	fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		cerr(x, n, "%s: %s: %s", path, c->alerts.bearer_file, strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		cerr(x, n, "%s: %s is not a regular file", path, c->alerts.bearer_file);
+	if (read_line_file(x, n, path, c->alerts.bearer_file, buf, &len, &st))
 		goto out;
-	}
-	while (len < sizeof(buf)) {
-		got = read(fd, buf + len, sizeof(buf) - len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			cerr(x, n, "%s: %s: read: %s", path, c->alerts.bearer_file, strerror(errno));
-			goto out;
-		}
-		if (!got)
-			break;
-		len += (size_t)got;
-	}
-	if (len && buf[len - 1] == '\n')
-		len--;
-	if (len && buf[len - 1] == '\r')
-		len--;
 	ok = 0;
 	while (ok < len && strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 				  "-._~+/", buf[ok]) && buf[ok])
@@ -2425,7 +2418,6 @@ static void read_bearer(struct ctx *x, const struct ew_ynode *n, const char *pat
 	c->alerts.bearer_st = st;
 out:
 	explicit_bzero(buf, sizeof(buf));
-	close(fd);
 }
 
 static void walk_webhook(struct ctx *x, const struct ew_ynode *m)
