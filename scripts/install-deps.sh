@@ -12,7 +12,8 @@ xdp-tools ipset iptables nftables hping3 socat python3
 libssl-dev openssl libjwt-dev libevent-dev libargon2-dev libhttp-parser-dev
 libpq-dev libcurl4-openssl-dev curl ca-certificates
 oathtool sslscan python3-jwt libclang-rt-14-dev
-postgresql-15 postgresql-contrib postgresql-15-pgtap"
+postgresql-15 postgresql-contrib postgresql-15-pgtap
+openssh-server openssh-client sshpass"
 
 missing=""
 for p in $PKGS; do
