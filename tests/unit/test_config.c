@@ -386,7 +386,11 @@ static const struct bad_case {
 	{ "database unset variable", DEV "database:\n  conninfo: \"password=${EW_TEST_UNSET}\"\n",
 	  3, "environment variable EW_TEST_UNSET is not set" },
 	{ "database unknown key", DEV "database: {dsn: x}\n", 2,
-	  "database: unknown key \"dsn\" (expected conninfo)" },
+	  "database: unknown key \"dsn\" (expected conninfo, tenant, rbac, response_rules)" },
+	{ "database tenant without conninfo", DEV "database: {tenant: acme}\n", 2,
+	  "database: missing key \"conninfo\" (tenant, rbac and response_rules need a database)" },
+	{ "database rbac not a bool", DEV "database: {conninfo: \"host=db\", rbac: maybe}\n", 2,
+	  "database.rbac:" },
 
 	/* response (more in test_respond), sources, alerts, monitors */
 	{ "response unknown key", DEV "response:\n  rulez: []\n", 3,

@@ -67,7 +67,8 @@ int api_authn(struct http_req *req, struct principal *p)
 	}
 	p->token = true;
 	snprintf(p->name, sizeof(p->name), "%s", p->claims.sub);
-	snprintf(p->role, sizeof(p->role), "%s", p->claims.role);
+	/* A role changed in the database applies from this request on. */
+	snprintf(p->role, sizeof(p->role), "%s", ewd_user_role(d, p->claims.sub, p->claims.role));
 	return 0;
 }
 
@@ -93,13 +94,15 @@ bool api_authz(struct http_req *req, const struct principal *p, const char *reso
 {
 	struct sockaddr_storage ss;
 	struct rbac_ctx ctx = { .now = time(NULL) };
+	/* Local root is checked against the config's table: the database cannot lock it out. */
+	const struct rbac *rb = p->local ? api_d->rbac_cfg : api_d->rbac;
 	const char *why = NULL;
 	json_t *ev;
 
 	if (!p->local && !peer_sockaddr(p->source, &ss))
 		ctx.src = (struct sockaddr *)&ss;
-	if (rbac_check(api_d->rbac, p->role, resource, action, &ctx, &why)) {
-		if (rbac_flags(api_d->rbac) & RBAC_AUDIT_ALL && strcmp(action, "read")) {
+	if (rbac_check(rb, p->role, resource, action, &ctx, &why)) {
+		if (rbac_flags(rb) & RBAC_AUDIT_ALL && strcmp(action, "read")) {
 			ev = ewd_event("access_granted", p->name, p->source, resource, action,
 				       "success");
 			if (ev)

@@ -59,6 +59,8 @@ struct ctx {
 	FILE *warn;
 	/* Which defaults were overridden, for values derived from others. */
 	bool journal_set, users_set;
+	/* Text from another store (PostgreSQL): no ${VAR} expansion, ever. */
+	bool literal;
 };
 
 /* ---- messages ---- */
@@ -410,6 +412,10 @@ static int expand(struct ctx *x, const struct ew_ynode *n, const char *path, con
 	int r = 0;
 
 	*out = NULL;
+	if (x->literal) {
+		*out = strdup(in);
+		return *out ? 0 : nomem(x);
+	}
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return nomem(x);
@@ -759,6 +765,8 @@ static int set_defaults(struct ew_config *c, enum cfg_profile p)
 	c->monitoring.siem = false;
 	c->monitoring.risk_alert_threshold = 75;
 	respond_conf_defaults(&c->response);
+	c->database.rbac = true;
+	c->database.response_rules = true;
 	r |= sources_defaults(c);
 	c->alerts.syslog = true;
 	c->alerts.timeout_s = 10;
@@ -1854,12 +1862,28 @@ static void walk_network(struct ctx *x, const struct ew_ynode *m)
 
 static void walk_database(struct ctx *x, const struct ew_ynode *m)
 {
-	static const char *const keys[] = { "conninfo" };
+	static const char *const keys[] = { "conninfo", "tenant", "rbac", "response_rules" };
 	const struct ew_ynode *v[MAX_KEYS];
+	struct ew_config *c = x->cfg;
+	char q[EW_QUOTE_LEN];
 
-	if (fields(x, m, "database", keys, 1, v) || !v[0])
+	if (fields(x, m, "database", keys, 4, v))
 		return;
-	g_str(x, v[0], "database.conninfo", 0, &x->cfg->database.conninfo);
+	if (!v[0]) {
+		if (v[1] || v[2] || v[3])
+			cerr(x, m, "database: missing key \"conninfo\" (tenant, rbac and "
+			     "response_rules need a database)");
+		return;
+	}
+	g_str(x, v[0], "database.conninfo", 0, &c->database.conninfo);
+	if (v[1] && !g_str(x, v[1], "database.tenant", 0, &c->database.tenant) &&
+	    strlen(c->database.tenant) > 200)
+		cerr(x, v[1], "database.tenant: %s is longer than 200 bytes",
+		     ew_quote(c->database.tenant, q, sizeof(q)));
+	if (v[2])
+		g_bool(x, v[2], "database.rbac", &c->database.rbac);
+	if (v[3])
+		g_bool(x, v[3], "database.response_rules", &c->database.response_rules);
 }
 
 /* ---- response ---- */
@@ -2905,6 +2929,7 @@ void cfg_free(struct ew_config *c)
 		explicit_bzero(c->database.conninfo, strlen(c->database.conninfo));
 		free(c->database.conninfo);
 	}
+	free(c->database.tenant);
 	free(c->path);
 	free(c->warnings);
 	free(c->daemon.pin_dir);
@@ -2997,6 +3022,92 @@ out:
 int cfg_load(const char *path, struct ew_config **out, char *err, size_t errlen)
 {
 	return cfg_load_env(path, NULL, out, err, errlen);
+}
+
+/* ---- parts from another store ---- */
+
+/*
+ * A tree from text that is not the config file: no ${VAR} expansion, the
+ * config's own checks. x->cfg is a scratch config with the defaults.
+ */
+static int part_begin(struct ctx *x, struct ew_config *scratch, const char *name,
+		      const char *text, struct ew_ynode **root, char *err, size_t errlen)
+{
+	static const struct cfg_check_env root_env;
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	memset(scratch, 0, sizeof(*scratch));
+	x->file = name;
+	x->err = err;
+	x->errlen = errlen;
+	x->env = &root_env;
+	x->cfg = scratch;
+	x->literal = true;
+	if (err && errlen)
+		err[0] = '\0';
+	r = ew_yaml_load_mem(name, "database state", CFG_MAX_DEPTH, text, strlen(text), root, err,
+			     errlen);
+	if (r)
+		return r;
+	if (!*root) {
+		snprintf(err, errlen, "%s: empty document", name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int part_end(struct ctx *x, struct ew_ynode *root)
+{
+	ew_ynode_free(root);
+	if (x->fatal)
+		return x->fatal;
+	if (x->nerr) {
+		finish_errors(x);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int cfg_roles_parse(const char *name, const char *text, struct rbac_role_def **defs, size_t *n,
+		    char *err, size_t errlen)
+{
+	struct ew_config scratch;
+	struct ew_ynode *root = NULL;
+	struct ctx x;
+	int r;
+
+	*defs = NULL;
+	*n = 0;
+	r = part_begin(&x, &scratch, name, text, &root, err, errlen);
+	if (r)
+		return r;
+	walk_roles(&x, root);
+	r = part_end(&x, root);
+	if (r) {
+		rbac_role_defs_free(scratch.rbac.roles, scratch.rbac.n_roles);
+		return r;
+	}
+	*defs = scratch.rbac.roles;
+	*n = scratch.rbac.n_roles;
+	return 0;
+}
+
+int cfg_rule_parse(const char *name, const char *text, struct respond_rule *out, char *err,
+		   size_t errlen)
+{
+	struct ew_config scratch;
+	struct ew_ynode *root = NULL;
+	struct ctx x;
+	bool ok;
+	int r;
+
+	r = part_begin(&x, &scratch, name, text, &root, err, errlen);
+	if (r)
+		return r;
+	ok = walk_rule(&x, root, "rule", out);
+	r = part_end(&x, root);
+	return r ? r : ok ? 0 : -EINVAL;
 }
 
 /* ---- dump and diff ---- */
@@ -3466,15 +3577,22 @@ static void dump_section(const struct ew_config *c, enum section sec, bool redac
 		}
 		break;
 	case SEC_DATABASE:
-		if (!c->database.conninfo)
+		if (!c->database.conninfo) {
 			fprintf(f, "database: {}\n");
-		else if (redact)
-			fprintf(f, "database: {conninfo: \"<redacted>\"}\n");
-		else {
+			break;
+		}
+		if (redact) {
+			fprintf(f, "database: {conninfo: \"<redacted>\"");
+		} else {
 			fprintf(f, "database: {conninfo: ");
 			yq(f, c->database.conninfo);
-			fprintf(f, "}\n");
 		}
+		if (c->database.tenant) {
+			fprintf(f, ", tenant: ");
+			yq(f, c->database.tenant);
+		}
+		fprintf(f, ", rbac: %s, response_rules: %s}\n", c->database.rbac ? "true" : "false",
+			c->database.response_rules ? "true" : "false");
 		break;
 	case SEC_RESPONSE:
 		dump_response(f, c);

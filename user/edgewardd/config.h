@@ -32,7 +32,9 @@
  *   network:  the policy document of policy_doc.h (version optional), or {file: PATH}
  *             to take it from a policy file; absent: the daemon leaves the kernel's
  *             policy as edgewardctl apply set it
- *   database: {conninfo: "..."}                 (parsed only, for the PostgreSQL store)
+ *   database: {conninfo: "...", tenant: NAME, rbac: true, response_rules: true}
+ *             the PostgreSQL store: journal shipping, the fleet blocklist,
+ *             application events, roles and rules from the database
  *   response: the automated response rules (respond.h), the guide's three by default:
  *             rules: [{name, enabled, when: {event: NAME | [NAMES], count, window,
  *                      per: source|user|all, role, users: [..], time_range: {start, end,
@@ -264,6 +266,9 @@ struct ew_config {
 
 	struct {
 		char *conninfo;		/* NULL: no database */
+		char *tenant;		/* shared.tenants.name whose user roles apply; NULL: none */
+		bool rbac;		/* roles and permissions from the rbac schema (true) */
+		bool response_rules;	/* rules from audit.response_rules too (true) */
 	} database;
 
 	/* response.*, and monitors.failed_logins as burst_threshold, burst_window_ms */
@@ -349,6 +354,20 @@ unsigned int cfg_diff(const struct ew_config *a, const struct ew_config *b);
 int cfg_dump(const struct ew_config *cfg, FILE *out);
 
 const char *cfg_profile_name(enum cfg_profile p);
+
+/*
+ * Parts of a config from another store (PostgreSQL's rbac schema and
+ * audit.response_rules, rendered as JSON in the config's shapes): checked
+ * exactly as the config file's, with name standing for the file in the
+ * messages, and without ${VAR} expansion. cfg_roles_parse takes a map like
+ * security.authorization.rbac.roles (free *defs with rbac_role_defs_free);
+ * cfg_rule_parse one rule like response.rules[i]. 0, -EINVAL (err has every
+ * error) or -ENOMEM.
+ */
+int cfg_roles_parse(const char *name, const char *text, struct rbac_role_def **defs, size_t *n,
+		    char *err, size_t errlen);
+int cfg_rule_parse(const char *name, const char *text, struct respond_rule *out, char *err,
+		   size_t errlen);
 
 /* The alerts section as alert_new takes it; the strings stay cfg's. */
 void cfg_alert_conf(const struct ew_config *cfg, struct alert_conf *out);

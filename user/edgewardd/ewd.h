@@ -33,6 +33,7 @@ struct alert;
 struct authlog;
 struct monitor;
 struct pgship;
+struct respond_conf;
 
 enum ewd_login_result {
 	EWD_LOGIN_OK,
@@ -58,7 +59,14 @@ struct ewd {
 	struct risk_ctx *risk;
 	struct users *users;
 	struct tok_revocations *rev;
-	struct rbac *rbac;
+	struct rbac *rbac;		/* what requests are checked against: the database's or ... */
+	struct rbac *rbac_cfg;		/* ... the config's (also local root's, always) */
+	/*
+	 * The last shared.controller_state the database gave (dbstate.h), or
+	 * NULL; db_problems: what of it was left out, as last reported.
+	 */
+	json_t *db_state, *db_problems;
+	struct respond_conf *resp_cur;	/* the response rules running: config + database */
 	struct sec_keyring *keys;
 	SSL_CTX *tls;
 	struct http_server *api;	/* HTTPS + the Unix socket */
@@ -93,6 +101,9 @@ json_t *ewd_event(const char *type, const char *actor, const char *source, const
  * action as done (and undoes it where it can).
  */
 int ewd_audit(struct ewd *d, json_t *rec, bool privileged);
+
+/* The role a user acts with now: the database's (dbstate.h) or the token's. */
+const char *ewd_user_role(const struct ewd *d, const char *user, const char *token_role);
 
 /* Reload the config file all or nothing; err says why not, with FILE:LINE. */
 int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, size_t errlen);

@@ -396,12 +396,19 @@ void fleet_plan_free(struct fleet_plan *plan)
 /* ---- the connection ---- */
 
 enum fl_state { FL_DOWN, FL_CONNECTING, FL_UP };
-enum fl_query { Q_NONE, Q_SETUP, Q_RESYNC, Q_LOOKUP, Q_PUBLISH, Q_EVENT, Q_CATCHUP };
+enum fl_query { Q_NONE, Q_SETUP, Q_RESYNC, Q_LOOKUP, Q_PUBLISH, Q_EVENT, Q_CATCHUP, Q_STATE,
+		Q_NOTIFY };
 
 static const char *const q_name[] = {
 	[Q_NONE] = "none",     [Q_SETUP] = "LISTEN", [Q_RESYNC] = "resync",
 	[Q_LOOKUP] = "lookup", [Q_PUBLISH] = "publish", [Q_EVENT] = "event fetch",
-	[Q_CATCHUP] = "event catch-up",
+	[Q_CATCHUP] = "event catch-up", [Q_STATE] = "state read",
+	[Q_NOTIFY] = "notification insert",
+};
+
+/* A message for notifications.queue. */
+struct fl_msg {
+	char *recipient, *subject, *message;
 };
 
 struct fl_pub {
@@ -412,7 +419,7 @@ struct fl_pub {
 
 struct fleet {
 	struct event_base *base;
-	char *conninfo, *node;
+	char *conninfo, *node, *tenant;
 	unsigned int resync_interval_s, stmt_timeout_ms;
 	struct fleet_ops ops;
 	void *arg;
@@ -432,7 +439,8 @@ struct fleet {
 	uint64_t q_sent_ns;		/* CLOCK_BOOTTIME when sent: now()'s counterpart */
 	bool q_failed;
 	char q_err[256];
-	bool need_setup, need_resync, need_catchup;
+	bool need_setup, need_resync, need_catchup, need_state;
+	uint64_t state_due_ns;		/* next periodic state read (0 = none) */
 	uint64_t resync_due_ns;		/* next periodic resync (0 = none) */
 	uint64_t resync_not_before_ns;
 	uint64_t last_resync_ns;	/* CLOCK_BOOTTIME of the last; floods wait for it */
@@ -448,6 +456,8 @@ struct fleet {
 	size_t ev_head, n_ev;
 	char (*ev_batch)[FLEET_UUID_LEN + 1]; /* in flight: FLEET_EVENT_BATCH at most */
 	size_t n_ev_batch;
+	struct fl_msg *msgq;		/* ring of FLEET_NOTIFY_MAX messages */
+	size_t msg_head, n_msg;
 	/*
 	 * The newest "timestamp" (epoch us) of the events fetched: after a
 	 * reconnect, the events logged since are fetched (0: none fetched yet,
@@ -957,6 +967,29 @@ static void fl_catchup_apply(struct fleet *f, const PGresult *res)
 
 /* ---- notifications ---- */
 
+/* shared.controller_state's document, handed over whole; a bad one keeps the last. */
+static void fl_state_apply(struct fleet *f, const PGresult *res)
+{
+	json_error_t je;
+	json_t *j;
+
+	if (PQntuples(res) != 1 || PQnfields(res) != 1 || PQgetisnull(res, 0, 0)) {
+		f->st.state_errors++;
+		log_warnx("fleet: the controller state came back as %d rows", PQntuples(res));
+		return;
+	}
+	j = json_loads(PQgetvalue(res, 0, 0), JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(j)) {
+		f->st.state_errors++;
+		log_warnx("fleet: the controller state is not a JSON object: %s", je.text);
+		json_decref(j);
+		return;
+	}
+	f->st.states++;
+	f->ops.state(f->arg, j);
+	json_decref(j);
+}
+
 static void fl_note_block(struct fleet *f, const char *payload)
 {
 	char err[EW_ERRLEN] = "", q[EW_QUOTE_LEN];
@@ -1003,6 +1036,10 @@ static void fl_notifies(struct fleet *f)
 	while (f->conn && (n = PQnotifies(f->conn))) {
 		if (!strcmp(n->relname, FLEET_CHANNEL_BLOCKLIST)) {
 			fl_note_block(f, n->extra);
+		} else if (!strcmp(n->relname, FLEET_CHANNEL_CONFIG)) {
+			/* The payload is a table's name: whatever it says, read it all again. */
+			f->st.config_notifications++;
+			f->need_state = f->ops.state != NULL;
 		} else if (!strcmp(n->relname, FLEET_CHANNEL_EVENTS) && f->ops.event) {
 			char q[EW_QUOTE_LEN], id[FLEET_UUID_LEN + 1];
 
@@ -1066,14 +1103,37 @@ static const char sql_catchup[] =
 	"AND node IS NULL "
 	"ORDER BY \"timestamp\" LIMIT " EW_STR(FLEET_CATCHUP_MAX);
 
+/* sql/migrations/0009_controller.sql */
+static const char sql_state[] = "SELECT shared.controller_state($1)::text";
+static const char sql_notify[] =
+	"INSERT INTO notifications.queue (recipient_type, recipient_name, subject, message) "
+	"VALUES ('role', $1, $2, $3)";
+
 static void fl_send_setup(struct fleet *f)
 {
 	char sql[256];
 
-	snprintf(sql, sizeof(sql), "SET statement_timeout = %u; LISTEN %s%s%s",
+	snprintf(sql, sizeof(sql), "SET statement_timeout = %u; LISTEN %s%s%s%s%s",
 		 f->stmt_timeout_ms, FLEET_CHANNEL_BLOCKLIST, f->ops.event ? "; LISTEN " : "",
-		 f->ops.event ? FLEET_CHANNEL_EVENTS : "");
+		 f->ops.event ? FLEET_CHANNEL_EVENTS : "", f->ops.state ? "; LISTEN " : "",
+		 f->ops.state ? FLEET_CHANNEL_CONFIG : "");
 	fl_send(f, Q_SETUP, sql, -1, NULL);
+}
+
+static void fl_msg_free(struct fl_msg *m)
+{
+	free(m->recipient);
+	free(m->subject);
+	free(m->message);
+	memset(m, 0, sizeof(*m));
+}
+
+static void fl_send_notify(struct fleet *f)
+{
+	struct fl_msg *m = &f->msgq[f->msg_head];
+	const char *vals[3] = { m->recipient, m->subject, m->message };
+
+	fl_send(f, Q_NOTIFY, sql_notify, 3, vals);
 }
 
 static int fl_send_lookup(struct fleet *f)
@@ -1173,6 +1233,13 @@ static void fl_kick(struct fleet *f)
 		fl_send(f, Q_RESYNC, sql_resync, 0, NULL);
 		return;
 	}
+	if (f->need_state) {
+		const char *vals[1] = { f->tenant };
+
+		f->need_state = false;
+		fl_send(f, Q_STATE, sql_state, 1, vals);
+		return;
+	}
 	if (f->need_catchup) {
 		char id[24];
 		const char *vals[1] = { id };
@@ -1182,8 +1249,8 @@ static void fl_kick(struct fleet *f)
 		fl_send(f, Q_CATCHUP, sql_catchup, 1, vals);
 		return;
 	}
-	for (unsigned int i = 0; i < 3; i++) {
-		unsigned int k = (f->rr + i) % 3;
+	for (unsigned int i = 0; i < 4; i++) {
+		unsigned int k = (f->rr + i) % 4;
 
 		if (k == 0 && f->n_pend) {
 			if (fl_send_lookup(f) == -ENOMEM)
@@ -1193,6 +1260,8 @@ static void fl_kick(struct fleet *f)
 				continue;
 		} else if (k == 2 && f->n_ev) {
 			fl_send_event(f);
+		} else if (k == 3 && f->n_msg) {
+			fl_send_notify(f);
 		} else {
 			continue;
 		}
@@ -1205,7 +1274,7 @@ static void fl_kick(struct fleet *f)
 static void fl_result(struct fleet *f, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
-	bool rows = f->q != Q_SETUP && f->q != Q_PUBLISH;
+	bool rows = f->q != Q_SETUP && f->q != Q_PUBLISH && f->q != Q_NOTIFY;
 
 	if (st != (rows ? PGRES_TUPLES_OK : PGRES_COMMAND_OK)) {
 		if (!f->q_failed)
@@ -1225,6 +1294,9 @@ static void fl_result(struct fleet *f, PGresult *res)
 		break;
 	case Q_CATCHUP:
 		fl_catchup_apply(f, res);
+		break;
+	case Q_STATE:
+		fl_state_apply(f, res);
 		break;
 	default:
 		break;
@@ -1252,6 +1324,7 @@ static void fl_done(struct fleet *f)
 		f->need_resync = true;
 		f->resync_not_before_ns = 0;
 		f->need_catchup = f->ops.event && f->ev_last_us > 0;
+		f->need_state = f->ops.state != NULL;
 		f->st.connected = true;
 		f->st.connects++;
 		log_info("fleet: connected to PostgreSQL (%s:%s), listening on %s", PQhost(f->conn),
@@ -1277,6 +1350,21 @@ static void fl_done(struct fleet *f)
 			f->resync_not_before_ns = now + RESYNC_RETRY_NS;
 		}
 		f->n_batch = 0;
+		break;
+	case Q_STATE:
+		if (f->q_failed)
+			f->st.state_errors++;
+		f->state_due_ns = f->ops.state ? now + FLEET_STATE_INTERVAL_S * NS_PER_S : 0;
+		break;
+	case Q_NOTIFY:
+		/* As a publish: a refused row will not pass later either. */
+		if (f->q_failed)
+			f->st.notify_dropped++;
+		else
+			f->st.notified++;
+		fl_msg_free(&f->msgq[f->msg_head]);
+		f->msg_head = (f->msg_head + 1) % FLEET_NOTIFY_MAX;
+		f->n_msg--;
 		break;
 	case Q_PUBLISH:
 		/* A refused row (constraint, permission) will not pass later either. */
@@ -1454,6 +1542,10 @@ static void fl_on_tick(evutil_socket_t fd, short what, void *arg)
 		f->need_resync = true;
 		f->resync_due_ns = 0;
 	}
+	if (f->state_due_ns && now >= f->state_due_ns) {
+		f->need_state = true;
+		f->state_due_ns = 0;
+	}
 	fl_kick(f);
 }
 
@@ -1488,6 +1580,9 @@ struct fleet *fleet_new(struct event_base *base, const struct fleet_conf *conf,
 	}
 	f->conninfo = strdup(conf->conninfo);
 	f->node = strdup(conf->node && conf->node[0] ? conf->node : host);
+	if (conf->tenant && !(f->tenant = strdup(conf->tenant)))
+		goto nomem;
+	f->msgq = calloc(FLEET_NOTIFY_MAX, sizeof(*f->msgq));
 	f->pend = calloc(FLEET_PENDING_MAX, sizeof(*f->pend));
 	f->batch = calloc(FLEET_BATCH_MAX, sizeof(*f->batch));
 	f->pubq = calloc(FLEET_PUBLISH_MAX, sizeof(*f->pubq));
@@ -1496,7 +1591,7 @@ struct fleet *fleet_new(struct event_base *base, const struct fleet_conf *conf,
 	f->ev_retry = evtimer_new(base, fl_on_retry, f);
 	f->ev_tick = event_new(base, -1, EV_PERSIST, fl_on_tick, f);
 	if (!f->conninfo || !f->node || !f->pend || !f->batch || !f->pubq || !f->evq ||
-	    !f->ev_batch || !f->ev_retry || !f->ev_tick)
+	    !f->ev_batch || !f->msgq || !f->ev_retry || !f->ev_tick)
 		goto nomem;
 	if (conf->maps) {
 		f->maps = conf->maps;
@@ -1538,6 +1633,11 @@ void fleet_free(struct fleet *f)
 	free(f->pubq);
 	free(f->evq);
 	free(f->ev_batch);
+	if (f->msgq)
+		for (size_t i = 0; i < f->n_msg; i++)
+			fl_msg_free(&f->msgq[(f->msg_head + i) % FLEET_NOTIFY_MAX]);
+	free(f->msgq);
+	free(f->tenant);
 	free(f->conninfo);
 	free(f->node);
 	free(f);
@@ -1580,6 +1680,41 @@ int fleet_publish(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
 	fleet_reason_copy(p->reason, reason);
 	fl_kick(f);
 	return 0;
+}
+
+int fleet_notify(struct fleet *f, const char *recipient, const char *subject,
+		 const char *message)
+{
+	struct fl_msg *m;
+
+	if (!f || !recipient || !*recipient || !subject || !message)
+		return -EINVAL;
+	if (f->n_msg == FLEET_NOTIFY_MAX) {
+		if (!f->st.notify_dropped++)
+			log_warnx("fleet: %d notifications waiting for PostgreSQL; dropping "
+				  "more (syslog and the webhook still carry them)",
+				  FLEET_NOTIFY_MAX);
+		return -ENOBUFS;
+	}
+	m = &f->msgq[(f->msg_head + f->n_msg) % FLEET_NOTIFY_MAX];
+	m->recipient = strdup(recipient);
+	m->subject = strdup(subject);
+	m->message = strdup(message);
+	if (!m->recipient || !m->subject || !m->message) {
+		fl_msg_free(m);
+		return -ENOMEM;
+	}
+	f->n_msg++;
+	fl_kick(f);
+	return 0;
+}
+
+void fleet_state_refresh(struct fleet *f)
+{
+	if (!f || !f->ops.state)
+		return;
+	f->need_state = true;
+	fl_kick(f);
 }
 
 void fleet_resync(struct fleet *f)

@@ -35,6 +35,7 @@ struct fleet;
 
 #define FLEET_CHANNEL_BLOCKLIST "edgeward_blocklist"
 #define FLEET_CHANNEL_EVENTS	"edgeward_events"
+#define FLEET_CHANNEL_CONFIG	"edgeward_config"	/* rbac or response rules changed */
 
 struct fleet_conf {
 	const char *conninfo;		/* libpq connection string or URI */
@@ -43,6 +44,7 @@ struct fleet_conf {
 	const char *pin_dir;		/* ... and fleet opens these itself (NULL = EW_PIN_DIR) */
 	unsigned int resync_interval_s;	/* full resync period; 0 = on (re)connect only */
 	unsigned int statement_timeout_ms; /* 0 = FLEET_STMT_TIMEOUT_MS */
+	const char *tenant;		/* shared.tenants.name for ops->state; NULL: none */
 };
 
 #define FLEET_STMT_TIMEOUT_MS	10000
@@ -57,6 +59,8 @@ struct fleet_conf {
 #define FLEET_EVENTS_MAX	1024	/* security event ids waiting to be fetched */
 #define FLEET_EVENT_BATCH	128	/* event ids fetched in one query */
 #define FLEET_CATCHUP_MAX	1000	/* events fetched after a reconnect, at most */
+#define FLEET_NOTIFY_MAX	1024	/* notifications.queue rows waiting for the database */
+#define FLEET_STATE_INTERVAL_S	60	/* ops->state is re-read at least this often */
 
 struct fleet_ops {
 	/*
@@ -80,6 +84,15 @@ struct fleet_ops {
 	 * Called with the maps' lock held. May be NULL.
 	 */
 	void (*changed)(void *arg, const struct ew_cidr *c, uint64_t expires_ns, bool blocked);
+	/*
+	 * shared.controller_state(tenant) (sql/migrations/0009_controller.sql):
+	 * the roles, user roles and response rules of the database, borrowed.
+	 * Read on every (re)connect, after each edgeward_config notification (a
+	 * commit that changed them) and every FLEET_STATE_INTERVAL_S. NULL: not
+	 * read, not listened to. While the database is away nothing is called:
+	 * the last state stands.
+	 */
+	void (*state)(void *arg, json_t *state);
 };
 
 struct fleet_stats {
@@ -95,6 +108,11 @@ struct fleet_stats {
 	uint64_t events;		/* security events handed to ops->event */
 	uint64_t events_dropped;	/* event ids over FLEET_EVENTS_MAX */
 	uint64_t errors;		/* failed queries, kernel writes, lost connections */
+	uint64_t states;		/* controller states handed to ops->state */
+	uint64_t state_errors;		/* state reads that failed (the last state stands) */
+	uint64_t config_notifications;	/* edgeward_config notifications received */
+	uint64_t notified;		/* rows written to notifications.queue */
+	uint64_t notify_dropped;	/* refused: queue full, or the insert failed */
 	time_t last_resync;		/* wall clock of the last completed resync; 0 = never */
 	size_t fleet_rules;		/* origin=fleet rules after the last resync */
 };
@@ -119,6 +137,15 @@ void fleet_free(struct fleet *f);
  */
 int fleet_publish(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
 		  const char *reason);
+/*
+ * Queue a row of notifications.queue (recipient_type 'role', recipient_name
+ * recipient: "admin", "security_team", ...). Sent in order once connected;
+ * FLEET_NOTIFY_MAX wait at most. 0, -EINVAL, -ENOBUFS, -ENOMEM.
+ */
+int fleet_notify(struct fleet *f, const char *recipient, const char *subject,
+		 const char *message);
+/* Read the controller state again as soon as the connection is free. */
+void fleet_state_refresh(struct fleet *f);
 /* A full resync as soon as the connection is free. */
 void fleet_resync(struct fleet *f);
 void fleet_stats(const struct fleet *f, struct fleet_stats *out);

@@ -28,6 +28,7 @@
 #include "api.h"
 #include "apply.h"
 #include "config.h"
+#include "dbstate.h"
 #include "dropev.h"
 #include "ewd.h"
 #include "alert.h"
@@ -306,11 +307,21 @@ static void on_respond_tick(evutil_socket_t fd, short what, void *arg)
 	respond_tick(d->respond);
 }
 
+/* An alert for a role also becomes a row of notifications.queue (with a database). */
+static int on_notify(void *arg, const char *recipient, const char *subject, const char *message,
+		     json_t *details)
+{
+	struct ewd *d = arg;
+
+	(void)details;
+	return d->fleet ? fleet_notify(d->fleet, recipient, subject, message) : 0;
+}
+
 static int response_start(struct ewd *d)
 {
 	const struct respond_ops rops = { .block = on_block, .audit = on_audit_rec,
 					  .alert = on_alert };
-	const struct alert_ops aops = { .audit = on_audit_rec };
+	const struct alert_ops aops = { .audit = on_audit_rec, .notify = on_notify };
 	const struct monitor_ops mops = { .audit = on_audit_rec, .alert = on_alert };
 	struct alert_conf ac;
 
@@ -318,7 +329,11 @@ static int response_start(struct ewd *d)
 	d->alert = alert_new(d->base, &ac, &aops, d);
 	if (!d->alert)
 		return -EINVAL;
-	d->respond = respond_new(&d->cfg->response, &rops, d);
+	d->resp_cur = malloc(sizeof(*d->resp_cur));
+	if (!d->resp_cur)
+		return -ENOMEM;
+	*d->resp_cur = d->cfg->response;
+	d->respond = respond_new(d->resp_cur, &rops, d);
 	if (!d->respond)
 		return -EINVAL;
 	respond_set_allow(d->respond, d->cfg->network.doc.allow, d->cfg->network.doc.n_allow);
@@ -420,12 +435,223 @@ static int kernel_setup(struct ewd *d)
 	return r;
 }
 
+/* ---- what the database decides (dbstate.h) ---- */
+
+/* Install two tables (effective may be cfg_table); the old ones not kept are freed. */
+static void rbac_swap(struct ewd *d, struct rbac *cfg_table, struct rbac *effective)
+{
+	if (d->rbac != d->rbac_cfg && d->rbac != cfg_table && d->rbac != effective)
+		rbac_free(d->rbac);
+	if (d->rbac_cfg != cfg_table && d->rbac_cfg != effective)
+		rbac_free(d->rbac_cfg);
+	d->rbac_cfg = cfg_table;
+	d->rbac = effective;
+}
+
+static bool db_rbac(const struct ewd *d, const struct ew_config *cfg)
+{
+	return d->db_state && cfg->database.conninfo && cfg->database.rbac;
+}
+
+/* The table requests are checked against under cfg: the database's, or cfg_table. */
+static int effective_rbac(struct ewd *d, const struct ew_config *cfg, struct rbac *cfg_table,
+			  struct rbac **out, char *err, size_t errlen)
+{
+	int r;
+
+	*out = cfg_table;
+	if (!db_rbac(d, cfg))
+		return 0;
+	r = dbstate_rbac(d->db_state, cfg, out, NULL);
+	if (r)
+		snprintf(err, errlen, "cannot build the roles of the database: %s", strerror(-r));
+	return r;
+}
+
+/* cfg's response rules, with the database's merged in when it gives them. */
+static void effective_rules(struct ewd *d, const struct ew_config *cfg, struct respond_conf *out)
+{
+	if (!d->db_state || !cfg->database.conninfo || !cfg->database.response_rules ||
+	    dbstate_rules(d->db_state, &cfg->response, out, NULL))
+		*out = cfg->response;
+}
+
+/*
+ * The operator's role in the database: the users file's e-mail (ASCII case
+ * folded, as the database's lower() does for ASCII) of user.
+ */
+const char *ewd_user_role(const struct ewd *d, const char *user, const char *token_role)
+{
+	struct users_info ui;
+	const char *r;
+
+	if (!db_rbac(d, d->cfg) || !d->users || users_get(d->users, user, &ui) || !ui.email[0])
+		return token_role;
+	for (char *c = ui.email; *c; c++)
+		if (*c >= 'A' && *c <= 'Z')
+			*c = (char)(*c - 'A' + 'a');
+	r = dbstate_user_role(d->db_state, ui.email);
+	if (!r)
+		return token_role;
+	/*
+	 * A role that needs MFA, for an operator who logged in without it (not
+	 * enrolled): not until they enrol and log in again with a code.
+	 */
+	if (d->cfg->mfa.enabled && !ui.mfa_enabled)
+		for (size_t i = 0; i < d->cfg->mfa.n_required; i++)
+			if (!strcmp(d->cfg->mfa.required[i].name, r))
+				return token_role;
+	return r;
+}
+
+/*
+ * A new shared.controller_state: roles and rules are rebuilt from it, and
+ * applied when they differ from what runs (the response windows are kept
+ * when the rules are the same). What changed is audited once.
+ */
+static void on_fleet_state(void *arg, json_t *state)
+{
+	struct ewd *d = arg;
+	json_t *problems = json_array(), *old = d->db_state, *it, *ev;
+	struct respond_conf *resp = malloc(sizeof(*resp));
+	struct rbac *rbac = NULL;
+	char err[256];
+	bool same_state, rules_changed = false;
+	size_t i;
+	int r = 0;
+
+	if (!problems || !resp)
+		goto out;
+	same_state = old && json_equal(old, state);
+	d->db_state = json_incref(state);
+	if (d->cfg->database.rbac) {
+		r = dbstate_rbac(state, d->cfg, &rbac, problems);
+		if (r) {
+			log_warnx("database roles: %s; keeping the previous table", strerror(-r));
+		} else {
+			rbac_swap(d, d->rbac_cfg, rbac);
+			rbac = NULL;
+		}
+	}
+	if (d->cfg->database.response_rules &&
+	    !dbstate_rules(state, &d->cfg->response, resp, problems) &&
+	    !dbstate_rules_equal(resp, d->resp_cur)) {
+		if (respond_reconf(d->respond, resp, err, sizeof(err))) {
+			log_warnx("database response rules: %s; keeping the running rules", err);
+		} else {
+			free(d->resp_cur);
+			d->resp_cur = resp;
+			resp = NULL;
+			rules_changed = true;
+		}
+	}
+	if (!d->db_problems || !json_equal(problems, d->db_problems)) {
+		json_array_foreach(problems, i, it)
+			log_warnx("database %s %s: %s",
+				  json_string_value(json_object_get(it, "what")),
+				  json_string_value(json_object_get(it, "name")),
+				  json_string_value(json_object_get(it, "error")));
+	}
+	if (!same_state || rules_changed) {
+		ev = ewd_event("db_state", "edgewardd", "local", "database", "load", "success");
+		if (ev) {
+			json_object_set_new(ev, "details", json_pack(
+				"{s:i, s:i, s:i, s:b, s:b, s:O}",
+				"roles", (int)json_object_size(json_object_get(state, "roles")),
+				"users", (int)json_object_size(json_object_get(state, "users")),
+				"rules", (int)json_array_size(json_object_get(state, "rules")),
+				"rbac_from_database", d->cfg->database.rbac,
+				"rules_changed", rules_changed, "problems", problems));
+			ewd_audit(d, ev, false);
+			json_decref(ev);
+		}
+	}
+	json_decref(d->db_problems);
+	d->db_problems = json_incref(problems);
+out:
+	json_decref(old);
+	json_decref(problems);
+	free(resp);
+}
+
+/* "> 1GB" style or a number of bytes; 0 when neither. */
+static uint64_t app_bytes(const json_t *v)
+{
+	char err[64];
+	uint64_t b = 0;
+
+	if (json_is_integer(v) && json_integer_value(v) > 0)
+		return (uint64_t)json_integer_value(v);
+	if (json_is_real(v) && json_real_value(v) > 0 && json_real_value(v) < 1.8e19)
+		return (uint64_t)json_real_value(v);
+	if (json_is_string(v) && !respond_size_parse(json_string_value(v), &b, err, sizeof(err)))
+		return b;
+	return 0;
+}
+
+/*
+ * An application's event (logged with audit.log_security_event): to the
+ * response rules, and an alert when its risk is above the threshold. The
+ * guide's event types map to the engine's: failed_login, login_failure ->
+ * failed_login; invalid_user; login_success, login -> login_success;
+ * admin_login -> login_success of role admin; data_export (bytes from
+ * details.data_volume_bytes or details.data_volume).
+ */
+static void on_app_event(void *arg, json_t *e)
+{
+	struct ewd *d = arg;
+	const char *type = json_string_value(json_object_get(e, "event_type"));
+	const json_t *det = json_object_get(e, "details");
+	struct respond_ev ev = { .origin = "app" };
+	json_t *rec;
+
+	if (!type)
+		return;
+	if (!strcmp(type, "failed_login") || !strcmp(type, "login_failure")) {
+		ev.type = RESPOND_EV_FAILED_LOGIN;
+	} else if (!strcmp(type, "invalid_user")) {
+		ev.type = RESPOND_EV_INVALID_USER;
+	} else if (!strcmp(type, "login_success") || !strcmp(type, "login")) {
+		ev.type = RESPOND_EV_LOGIN_SUCCESS;
+		ev.role = json_string_value(json_object_get(det, "role"));
+	} else if (!strcmp(type, "admin_login")) {
+		ev.type = RESPOND_EV_LOGIN_SUCCESS;
+		ev.role = "admin";
+	} else if (!strcmp(type, "data_export")) {
+		ev.type = RESPOND_EV_DATA_EXPORT;
+		ev.bytes = app_bytes(json_object_get(det, "data_volume_bytes"));
+		if (!ev.bytes)
+			ev.bytes = app_bytes(json_object_get(det, "data_volume"));
+	} else {
+		ev.type = RESPOND_EV_COUNT;
+	}
+	ev.user = json_string_value(json_object_get(e, "actor"));
+	if (!ev.user)
+		ev.user = json_string_value(json_object_get(e, "user_id"));
+	ev.source = json_string_value(json_object_get(e, "ip_address"));
+	if (ev.type != RESPOND_EV_COUNT && d->respond)
+		respond_event(d->respond, &ev);
+	if (d->alert && json_is_integer(json_object_get(e, "risk_score"))) {
+		rec = json_pack("{s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:O, s:s?}", "type", type,
+				"actor", ev.user, "source", ev.source, "resource",
+				json_string_value(json_object_get(e, "resource")), "action",
+				json_string_value(json_object_get(e, "action")), "result",
+				json_string_value(json_object_get(e, "result")), "risk",
+				json_object_get(e, "risk_score"), "id",
+				json_string_value(json_object_get(e, "id")));
+		if (rec)
+			alert_audit_record(d->alert, rec, d->cfg->monitoring.risk_alert_threshold);
+		json_decref(rec);
+	}
+}
+
 /* ---- reload ---- */
 
 int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, size_t errlen)
 {
 	struct ew_config *next = NULL;
-	struct rbac *rbac = NULL;
+	struct rbac *rbac = NULL, *rbac_cfg = NULL;
+	struct respond_conf *resp = NULL;
 	unsigned int diff = 0;
 	json_t *ev, *det;
 	int r;
@@ -446,12 +672,23 @@ int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, 
 		}
 	}
 	if (!r)
-		r = rbac_from_config(next, &rbac, err, errlen);
+		r = rbac_from_config(next, &rbac_cfg, err, errlen);
+	if (!r)
+		r = effective_rbac(d, next, rbac_cfg, &rbac, err, errlen);
+	if (!r) {
+		resp = malloc(sizeof(*resp));
+		if (!resp) {
+			snprintf(err, errlen, "out of memory");
+			r = -ENOMEM;
+		} else {
+			effective_rules(d, next, resp);
+		}
+	}
 	if (!r && (diff & CFG_DIFF_NETWORK))
 		r = network_apply(d, next, err, errlen);
 	/* Last: the rules were checked with the config, so this does not fail in practice. */
-	if (!r && (diff & CFG_DIFF_RESPONSE))
-		r = respond_reconf(d->respond, &next->response, err, errlen);
+	if (!r && ((diff & CFG_DIFF_RESPONSE) || !dbstate_rules_equal(resp, d->resp_cur)))
+		r = respond_reconf(d->respond, resp, err, errlen);
 	ev = ewd_event("config_reload", actor, source, d->config_path, "reload",
 		       r ? "failure" : "success");
 	det = json_object();
@@ -465,12 +702,16 @@ int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, 
 	if (r) {
 		d->reloads_failed++;
 		cfg_free(next);
-		rbac_free(rbac);
+		if (rbac != rbac_cfg)
+			rbac_free(rbac);
+		rbac_free(rbac_cfg);
+		free(resp);
 		return r;
 	}
 	/* Swap: the parts that read the config follow it from here on. */
-	rbac_free(d->rbac);
-	d->rbac = rbac;
+	rbac_swap(d, rbac_cfg, rbac);
+	free(d->resp_cur);
+	d->resp_cur = resp;
 	if (d->cfg != d->cfg_boot)
 		cfg_free(d->cfg);
 	d->cfg = next;
@@ -572,7 +813,10 @@ static void ewd_free(struct ewd *d)
 		event_free(d->ev_int);
 	users_close(d->users);
 	tok_rev_free(d->rev);
-	rbac_free(d->rbac);
+	rbac_swap(d, NULL, NULL);
+	json_decref(d->db_state);
+	json_decref(d->db_problems);
+	free(d->resp_cur);
 	sec_keyring_free(d->keys);
 	risk_free(d->risk);
 	jr_close(d->journal);
@@ -619,7 +863,8 @@ static int start(struct ewd *d)
 	d->risk = risk_new();
 	if (!d->risk)
 		return -ENOMEM;
-	r = rbac_from_config(d->cfg, &d->rbac, err, sizeof(err));
+	r = rbac_from_config(d->cfg, &d->rbac_cfg, err, sizeof(err));
+	d->rbac = d->rbac_cfg;
 	if (r) {
 		log_warnx("%s", err);
 		return r;
@@ -644,7 +889,13 @@ static int start(struct ewd *d)
 		return -ENOMEM;
 	if (d->cfg->database.conninfo) {
 		/* An unreachable database is retried in the background; only bad settings fail here. */
-		const struct fleet_ops fops = { .audit = on_fleet_audit };
+		const struct fleet_ops fops = {
+			.audit = on_fleet_audit,
+			.event = on_app_event,
+			.state = d->cfg->database.rbac || d->cfg->database.response_rules ?
+					 on_fleet_state :
+					 NULL,
+		};
 		char state[4096];
 
 		snprintf(state, sizeof(state), "%s/pgship.state", d->cfg->daemon.state_dir);
@@ -661,6 +912,7 @@ static int start(struct ewd *d)
 		d->fleet = fleet_new(d->base,
 				     &(struct fleet_conf){ .conninfo = d->cfg->database.conninfo,
 							   .maps = &d->maps,
+							   .tenant = d->cfg->database.tenant,
 							   .resync_interval_s = 300 },
 				     &fops, d);
 		if (!d->fleet) {

@@ -131,6 +131,24 @@ char *metrics_render(struct ewd *d, size_t *len)
 		head(f, "edgeward_fleet_errors_total", "counter",
 		     "Failed queries, kernel writes and lost connections.");
 		fprintf(f, "edgeward_fleet_errors_total %llu\n", (unsigned long long)fs.errors);
+		head(f, "edgeward_fleet_events_total", "counter",
+		     "Application security events handed to the response rules.");
+		fprintf(f, "edgeward_fleet_events_total %llu\n", (unsigned long long)fs.events);
+		head(f, "edgeward_db_states_total", "counter",
+		     "Roles and response rules read from the database.");
+		fprintf(f, "edgeward_db_states_total %llu\n", (unsigned long long)fs.states);
+		head(f, "edgeward_db_state_errors_total", "counter",
+		     "Reads of roles and rules that failed (the previous ones stand).");
+		fprintf(f, "edgeward_db_state_errors_total %llu\n",
+			(unsigned long long)fs.state_errors);
+		head(f, "edgeward_notifications_queued_total", "counter",
+		     "Rows written to notifications.queue.");
+		fprintf(f, "edgeward_notifications_queued_total %llu\n",
+			(unsigned long long)fs.notified);
+		head(f, "edgeward_notifications_dropped_total", "counter",
+		     "Notifications not written: queue full or refused by the database.");
+		fprintf(f, "edgeward_notifications_dropped_total %llu\n",
+			(unsigned long long)fs.notify_dropped);
 	}
 	head(f, "edgeward_logins_total", "counter", "Login attempts by result.");
 	for (i = 0; i < EWD_LOGIN_MAX; i++)

@@ -1389,38 +1389,54 @@ out:
 	return r;
 }
 
-int ew_yaml_load(const char *path, const char *what, int max_depth, struct ew_ynode **root,
-		 struct stat *st, char *err, size_t errlen)
+/* Parse buf[len] (owned by the caller) into a tree; path names it in messages. */
+static int yaml_parse_buf(const char *path, const char *what, int max_depth, const char *buf,
+			  size_t len, struct ew_ynode **root, char *err, size_t errlen)
 {
 	struct ctx x = { .file = path, .what = what, .err = err, .errlen = errlen };
-	bool parser = false;
-	char *buf = NULL;
 	int r;
 
 	*root = NULL;
 	x.max_depth = max_depth < 1		   ? 1 :
 		      max_depth > YAML_DEPTH_LIMIT ? YAML_DEPTH_LIMIT :
 						     max_depth;
-	r = read_file(path, what, &buf, &x.len, st, err, errlen);
-	if (r)
-		return r;
 	x.buf = buf;
+	x.len = len;
 	if (!yaml_parser_initialize(&x.parser)) {
 		r = -ENOMEM;
 		goto out;
 	}
-	parser = true;
 	yaml_parser_set_input_string(&x.parser, (const unsigned char *)buf, x.len);
 	/* Fixed, so that a UTF-16 byte-order mark is an error instead of a conversion. */
 	yaml_parser_set_encoding(&x.parser, YAML_UTF8_ENCODING);
 	r = build_doc(&x, root);
+	yaml_parser_delete(&x.parser);
 out:
 	if (r == -ENOMEM && err && errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
-	if (parser)
-		yaml_parser_delete(&x.parser);
+	return r;
+}
+
+int ew_yaml_load(const char *path, const char *what, int max_depth, struct ew_ynode **root,
+		 struct stat *st, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	int r;
+
+	*root = NULL;
+	r = read_file(path, what, &buf, &len, st, err, errlen);
+	if (r)
+		return r;
+	r = yaml_parse_buf(path, what, max_depth, buf, len, root, err, errlen);
 	free(buf);
 	return r;
+}
+
+int ew_yaml_load_mem(const char *name, const char *what, int max_depth, const char *buf,
+		     size_t len, struct ew_ynode **root, char *err, size_t errlen)
+{
+	return yaml_parse_buf(name, what, max_depth, buf, len, root, err, errlen);
 }
 
 /* Walk and check a tree into a fresh document; *doc is set only on success. */

@@ -116,6 +116,9 @@ struct ew_ynode {
  */
 int ew_yaml_load(const char *path, const char *what, int max_depth, struct ew_ynode **root,
 		 struct stat *st, char *err, size_t errlen);
+/* The same from memory (JSON is read as YAML's flow style); name stands for the file. */
+int ew_yaml_load_mem(const char *name, const char *what, int max_depth, const char *buf,
+		     size_t len, struct ew_ynode **root, char *err, size_t errlen);
 void ew_ynode_free(struct ew_ynode *n);
 /* A plain empty, "~" or "null" scalar: YAML's null. */
 bool ew_ynode_is_null(const struct ew_ynode *n);
