@@ -6,6 +6,10 @@
 -- audit.blocklist_payload. The NOTIFYs themselves are sent at commit; test_sql.sh LISTENs
 -- for them. One transaction, rolled back.
 BEGIN;
+-- Start from no roles and permissions (0009 seeds edgewardd's; this file makes its own).
+DELETE FROM rbac.role_permissions;
+DELETE FROM rbac.permissions;
+DELETE FROM rbac.roles;
 SELECT plan(50);
 
 -- ---- the table's shape: the contract with the journal shipper ----

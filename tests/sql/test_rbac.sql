@@ -4,6 +4,10 @@
 -- check_permission, current_tenant_id, current_industry, and row-level security by tenant
 -- and industry seen as edgeward_controller. One transaction, rolled back.
 BEGIN;
+-- Start from no roles and permissions (0009 seeds edgewardd's; this file makes its own).
+DELETE FROM rbac.role_permissions;
+DELETE FROM rbac.permissions;
+DELETE FROM rbac.roles;
 SELECT plan(99);
 
 -- ---- check_time_range: [start, end), wrapping midnight, time zones, malformed input ----

@@ -6,6 +6,10 @@
 -- the nine actions and audit.execute_automated_response end to end for each rule, with
 -- the events just inside and just outside each rule. One transaction, rolled back.
 BEGIN;
+-- Start from no roles and permissions (0009 seeds edgewardd's; this file makes its own).
+DELETE FROM rbac.role_permissions;
+DELETE FROM rbac.permissions;
+DELETE FROM rbac.roles;
 SELECT plan(70);
 
 -- ---- the rules, as the guide has them ----

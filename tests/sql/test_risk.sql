@@ -12,6 +12,10 @@
 -- names in the file: each (case, name) becomes one UUID, so the cases cannot see each
 -- other's history.
 BEGIN;
+-- Start from no roles and permissions (0009 seeds edgewardd's; this file makes its own).
+DELETE FROM rbac.role_permissions;
+DELETE FROM rbac.permissions;
+DELETE FROM rbac.roles;
 
 \set risk_json `cat :'risk_file'`
 CREATE TEMP TABLE risk_cases ON COMMIT DROP AS
