@@ -574,6 +574,8 @@ static void example_root(char *root, size_t len)
 		   sizeof(p));
 	write_file("root/etc/edgeward/keys/data.key", "0123456789abcdef0123456789abcdef\n", 0600,
 		   p, sizeof(p));
+	write_file("root/etc/edgeward/keys/siem.token", "c2llbS1iZWFyZXIta2V5\n", 0600, p,
+		   sizeof(p));
 	snprintf(root, len, "%s/root", tmpdir);
 }
 
