@@ -14,6 +14,10 @@
 --     response.rules), so the database's roles and rules are checked by the same code as
 --     the file's. It is SECURITY DEFINER: the controller reads the tenant's user roles
 --     without being able to set the tenant of its session to another one.
+--   - shared.controller_act(action, event) carries out require_mfa, require_additional_auth,
+--     require_approval and quarantine_export for an application's event when the
+--     controller's in-memory rules decide them (the guide's execute_response_action, run as
+--     the owner for these four actions only).
 --   - Time ranges: the guide's rows name a time zone ("Europe/Berlin"); the controller's
 --     conditions take a fixed offset, so the zone's offset at the time of the call is
 --     given, and the controller re-reads the state every minute (a daylight saving change
@@ -171,6 +175,33 @@ AS $$
 					   WHERE rule IS NULL), '[]'))
 $$;
 
+-- The response actions on application state the controller's rules decide for an
+-- application's event (one logged with audit.log_security_event: node IS NULL): the
+-- guide's execute_response_action, as the owner, for these four actions only. The
+-- controller may not write shared.users or shared.data_exports itself. False when there is
+-- no such application event.
+CREATE FUNCTION shared.controller_act(p_action text, p_event_id uuid) RETURNS boolean
+LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_event audit.security_events;
+BEGIN
+	IF p_action IS NULL OR p_action NOT IN ('require_mfa', 'require_additional_auth',
+						'require_approval', 'quarantine_export') THEN
+		RAISE EXCEPTION 'not an action on application state: %', quote_literal(p_action)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO v_event FROM audit.security_events e
+	WHERE e.id = p_event_id AND e.node IS NULL;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	PERFORM audit.execute_response_action(p_action, v_event);
+	RETURN true;
+END
+$$;
+
 -- Any change to what controller_state reads is announced (at commit; a rolled-back change
 -- announces nothing). The payload is the table's name; listeners re-read everything.
 CREATE FUNCTION shared.notify_controller_config() RETURNS trigger
@@ -249,6 +280,8 @@ ON CONFLICT (role_id, permission_id) DO NOTHING;
 
 REVOKE EXECUTE ON FUNCTION shared.tz_offset(text), shared.controller_time_range(jsonb),
 	shared.controller_conditions(jsonb, jsonb), shared.controller_rule(audit.response_rules),
-	shared.controller_state(text), shared.notify_controller_config() FROM PUBLIC;
+	shared.controller_state(text), shared.controller_act(text, uuid),
+	shared.notify_controller_config() FROM PUBLIC;
 GRANT USAGE ON SCHEMA shared TO edgeward_controller;
-GRANT EXECUTE ON FUNCTION shared.controller_state(text) TO edgeward_controller;
+GRANT EXECUTE ON FUNCTION shared.controller_state(text), shared.controller_act(text, uuid)
+	TO edgeward_controller;

@@ -165,6 +165,18 @@ check "  ... its notify_admin in notifications.queue" \
 out=$(sock 'http://x/v1/audit?type=automated_response')
 check "  ... every action audited (block_ip, notify_admin, require_mfa)" \
 	bash -c 'grep -q block_ip <<<"$1" && grep -q notify_admin <<<"$1" && grep -q require_mfa <<<"$1"' _ "$out"
+# A large export an application logs: the database's rule quarantines it (shared.controller_act).
+sql "INSERT INTO shared.users (id, tenant_id, email) SELECT 'e0000000-0000-0000-0000-000000000001', id,
+	'exporter@example.com' FROM shared.tenants WHERE name = 'acme'"
+sql "INSERT INTO shared.data_exports (tenant_id, created_by, size_bytes) SELECT tenant_id, id, 2147483648
+	FROM shared.users WHERE email = 'exporter@example.com'"
+sql "SELECT audit.log_security_event('data_export', 'e0000000-0000-0000-0000-000000000001', NULL,
+	'198.51.100.44', 'app', '/export', 'export', 'success', '{\"data_volume_bytes\": 2147483648}')" >/dev/null
+quarantined() { test "$(sql "SELECT status || ' ' || approval_required FROM shared.data_exports")" = "quarantined true"; }
+check "a 2 GB export (rule 'Data Export Large Volume'): quarantined and needs approval" wait_for quarantined
+check "  ... the data protection officer notified" \
+	wait_for test "$(sql "SELECT count(*) FROM notifications.queue WHERE recipient_name = 'data_protection_officer'")" = 1
+check "  ... and the export's source is not blocked (no block_ip in that rule)" neg listed 198.51.100.44/32
 sql "SELECT audit.log_security_event('failed_login', NULL, NULL, '127.0.0.1', 'app', '/login', 'login', 'failure')
 	FROM generate_series(1, 4)" >/dev/null
 sleep 0.5

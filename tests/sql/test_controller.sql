@@ -7,7 +7,7 @@
 -- notifications (their delivery is checked by tests/integration/test_daemon_db.sh). One
 -- transaction, rolled back.
 BEGIN;
-SELECT plan(41);
+SELECT plan(50);
 
 -- ---- tz_offset: UTC, fixed offsets of named zones at now(), unknown zones ----
 SELECT is(shared.tz_offset(NULL), 'UTC', 'tz_offset: no zone is UTC');
@@ -120,12 +120,38 @@ SELECT ok(NOT (shared.controller_state(NULL) -> 'roles' ? 'waiter'), 'state: no 
 SELECT is(shared.controller_state('nope'' OR ''1''=''1') -> 'users', '{}',
 	'state: an injected tenant name is only a name');
 
+-- ---- controller_act: the four application actions, for application events only ----
+INSERT INTO shared.data_exports (id, tenant_id, created_by, size_bytes) VALUES
+	('d0000000-0000-0000-0000-000000000001', '11111111-1111-1111-1111-111111111111',
+	 'a0000000-0000-0000-0000-000000000002', 5);
+INSERT INTO audit.security_events (id, event_type, user_id, ip_address, result, node) VALUES
+	('c0000000-0000-0000-0000-000000000001', 'data_export', 'a0000000-0000-0000-0000-000000000002', '192.0.2.1', 'success', NULL),
+	('c0000000-0000-0000-0000-000000000002', 'data_export', 'a0000000-0000-0000-0000-000000000001', '192.0.2.1', 'success', 'edge1');
+SELECT is(shared.controller_act('quarantine_export', 'c0000000-0000-0000-0000-000000000001'), true,
+	'controller_act: quarantine_export of an application event');
+SELECT is((SELECT status FROM shared.data_exports WHERE id = 'd0000000-0000-0000-0000-000000000001'),
+	'quarantined', 'controller_act: the export is quarantined');
+SELECT is(shared.controller_act('require_mfa', 'c0000000-0000-0000-0000-000000000001'), true,
+	'controller_act: require_mfa');
+SELECT is((SELECT settings ->> 'require_mfa_next_login' FROM shared.users
+	   WHERE id = 'a0000000-0000-0000-0000-000000000002'), 'true', 'controller_act: the user''s flag is set');
+SELECT is(shared.controller_act('require_mfa', 'c0000000-0000-0000-0000-000000000002'), false,
+	'controller_act: not for a server''s own journal event');
+SELECT is(shared.controller_act('require_mfa', 'c0000000-0000-0000-0000-0000000000ff'), false,
+	'controller_act: not for an event that does not exist');
+SELECT throws_ok($$SELECT shared.controller_act('block_ip', 'c0000000-0000-0000-0000-000000000001')$$,
+	'22023', NULL, 'controller_act: block_ip is the controller''s own, refused');
+SELECT throws_ok($$SELECT shared.controller_act('x''); DELETE FROM shared.users; --', NULL)$$,
+	'22023', NULL, 'controller_act: injection text is refused as an action');
+
 -- ---- the controller may read its state and nothing it should not ----
 SET LOCAL ROLE edgeward_controller;
 SELECT is(shared.controller_state('acme') #>> '{users,bob@example.com}', 'waiter',
 	'edgeward_controller reads the state (SECURITY DEFINER past RLS)');
 SELECT throws_ok('SELECT shared.tz_offset(''UTC'')', '42501', NULL,
 	'edgeward_controller cannot call the helpers directly');
+SELECT lives_ok($$SELECT shared.controller_act('require_additional_auth', 'c0000000-0000-0000-0000-000000000001')$$,
+	'edgeward_controller may run the application actions');
 RESET ROLE;
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgname = 'controller_config_notify'), 7::bigint,
 	'notify_controller_config: a trigger on each of the seven tables');

@@ -397,17 +397,21 @@ void fleet_plan_free(struct fleet_plan *plan)
 
 enum fl_state { FL_DOWN, FL_CONNECTING, FL_UP };
 enum fl_query { Q_NONE, Q_SETUP, Q_RESYNC, Q_LOOKUP, Q_PUBLISH, Q_EVENT, Q_CATCHUP, Q_STATE,
-		Q_NOTIFY };
+		Q_NOTIFY, Q_ACT };
 
 static const char *const q_name[] = {
 	[Q_NONE] = "none",     [Q_SETUP] = "LISTEN", [Q_RESYNC] = "resync",
 	[Q_LOOKUP] = "lookup", [Q_PUBLISH] = "publish", [Q_EVENT] = "event fetch",
 	[Q_CATCHUP] = "event catch-up", [Q_STATE] = "state read",
-	[Q_NOTIFY] = "notification insert",
+	[Q_NOTIFY] = "notification insert", [Q_ACT] = "response action",
 };
 
-/* A message for notifications.queue. */
+/*
+ * A row for notifications.queue (recipient, subject, message), or with act
+ * a response action (recipient = the action, subject = the event id).
+ */
 struct fl_msg {
+	bool act;
 	char *recipient, *subject, *message;
 };
 
@@ -1105,6 +1109,7 @@ static const char sql_catchup[] =
 
 /* sql/migrations/0009_controller.sql */
 static const char sql_state[] = "SELECT shared.controller_state($1)::text";
+static const char sql_act[] = "SELECT shared.controller_act($1, $2::uuid)";
 static const char sql_notify[] =
 	"INSERT INTO notifications.queue (recipient_type, recipient_name, subject, message) "
 	"VALUES ('role', $1, $2, $3)";
@@ -1133,7 +1138,10 @@ static void fl_send_notify(struct fleet *f)
 	struct fl_msg *m = &f->msgq[f->msg_head];
 	const char *vals[3] = { m->recipient, m->subject, m->message };
 
-	fl_send(f, Q_NOTIFY, sql_notify, 3, vals);
+	if (m->act)
+		fl_send(f, Q_ACT, sql_act, 2, vals);
+	else
+		fl_send(f, Q_NOTIFY, sql_notify, 3, vals);
 }
 
 static int fl_send_lookup(struct fleet *f)
@@ -1357,9 +1365,12 @@ static void fl_done(struct fleet *f)
 		f->state_due_ns = f->ops.state ? now + FLEET_STATE_INTERVAL_S * NS_PER_S : 0;
 		break;
 	case Q_NOTIFY:
+	case Q_ACT:
 		/* As a publish: a refused row will not pass later either. */
 		if (f->q_failed)
 			f->st.notify_dropped++;
+		else if (q == Q_ACT)
+			f->st.acted++;
 		else
 			f->st.notified++;
 		fl_msg_free(&f->msgq[f->msg_head]);
@@ -1682,31 +1693,46 @@ int fleet_publish(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
 	return 0;
 }
 
-int fleet_notify(struct fleet *f, const char *recipient, const char *subject,
-		 const char *message)
+static int fl_msg_queue(struct fleet *f, bool act, const char *a, const char *b, const char *c)
 {
 	struct fl_msg *m;
 
-	if (!f || !recipient || !*recipient || !subject || !message)
-		return -EINVAL;
 	if (f->n_msg == FLEET_NOTIFY_MAX) {
 		if (!f->st.notify_dropped++)
-			log_warnx("fleet: %d notifications waiting for PostgreSQL; dropping "
-				  "more (syslog and the webhook still carry them)",
+			log_warnx("fleet: %d notifications and actions waiting for PostgreSQL; "
+				  "dropping more (syslog and the webhook still carry alerts)",
 				  FLEET_NOTIFY_MAX);
 		return -ENOBUFS;
 	}
 	m = &f->msgq[(f->msg_head + f->n_msg) % FLEET_NOTIFY_MAX];
-	m->recipient = strdup(recipient);
-	m->subject = strdup(subject);
-	m->message = strdup(message);
-	if (!m->recipient || !m->subject || !m->message) {
+	m->act = act;
+	m->recipient = strdup(a);
+	m->subject = strdup(b);
+	m->message = c ? strdup(c) : NULL;
+	if (!m->recipient || !m->subject || (c && !m->message)) {
 		fl_msg_free(m);
 		return -ENOMEM;
 	}
 	f->n_msg++;
 	fl_kick(f);
 	return 0;
+}
+
+int fleet_notify(struct fleet *f, const char *recipient, const char *subject,
+		 const char *message)
+{
+	if (!f || !recipient || !*recipient || !subject || !message)
+		return -EINVAL;
+	return fl_msg_queue(f, false, recipient, subject, message);
+}
+
+int fleet_act(struct fleet *f, const char *action, const char *event_id)
+{
+	char id[FLEET_UUID_LEN + 1];
+
+	if (!f || !action || !*action || !event_id || fleet_event_id_parse(event_id, id))
+		return -EINVAL;
+	return fl_msg_queue(f, true, action, id, NULL);
 }
 
 void fleet_state_refresh(struct fleet *f)

@@ -112,7 +112,8 @@ struct fleet_stats {
 	uint64_t state_errors;		/* state reads that failed (the last state stands) */
 	uint64_t config_notifications;	/* edgeward_config notifications received */
 	uint64_t notified;		/* rows written to notifications.queue */
-	uint64_t notify_dropped;	/* refused: queue full, or the insert failed */
+	uint64_t acted;			/* response actions carried out by shared.controller_act */
+	uint64_t notify_dropped;	/* notifications or actions refused: queue full, or failed */
 	time_t last_resync;		/* wall clock of the last completed resync; 0 = never */
 	size_t fleet_rules;		/* origin=fleet rules after the last resync */
 };
@@ -144,6 +145,13 @@ int fleet_publish(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
  */
 int fleet_notify(struct fleet *f, const char *recipient, const char *subject,
 		 const char *message);
+/*
+ * Queue shared.controller_act(action, event_id): require_mfa,
+ * require_additional_auth, require_approval or quarantine_export on the
+ * application state of an application's event. Shares the queue of
+ * fleet_notify. 0, -EINVAL (bad id), -ENOBUFS, -ENOMEM.
+ */
+int fleet_act(struct fleet *f, const char *action, const char *event_id);
 /* Read the controller state again as soon as the connection is free. */
 void fleet_state_refresh(struct fleet *f);
 /* A full resync as soon as the connection is free. */

@@ -317,10 +317,40 @@ static int on_notify(void *arg, const char *recipient, const char *subject, cons
 	return d->fleet ? fleet_notify(d->fleet, recipient, subject, message) : 0;
 }
 
+/*
+ * The actions on state the engine does not hold. An application's event:
+ * shared.controller_act in its database (the guide's execute_response_action
+ * on shared.users and shared.data_exports; queued, the result counted in the
+ * metrics). An operator of this server: require_additional_auth ends their
+ * sessions (every token revoked: they log in again), require_mfa holds when
+ * they have TOTP (their next login needs a code). Anything else is not
+ * handled here (audited as unavailable).
+ */
+static int on_act(void *arg, enum respond_action a, const struct respond_ev *ev,
+		  const struct respond_rule *rule)
+{
+	struct ewd *d = arg;
+	struct users_info ui;
+
+	(void)rule;
+	if (ev->origin && !strcmp(ev->origin, "app") && ev->id && d->fleet &&
+	    (a == RESPOND_ACT_REQUIRE_MFA || a == RESPOND_ACT_REQUIRE_ADDITIONAL_AUTH ||
+	     a == RESPOND_ACT_REQUIRE_APPROVAL || a == RESPOND_ACT_QUARANTINE_EXPORT))
+		return fleet_act(d->fleet, respond_action_name(a), ev->id);
+	if (!ev->origin || strcmp(ev->origin, "api") || !ev->user || !d->users ||
+	    users_get(d->users, ev->user, &ui))
+		return -ENOTSUP;
+	if (a == RESPOND_ACT_REQUIRE_ADDITIONAL_AUTH)
+		return users_revoke_tokens(d->users, ui.name);
+	if (a == RESPOND_ACT_REQUIRE_MFA && ui.mfa_enabled)
+		return 0;
+	return -ENOTSUP;
+}
+
 static int response_start(struct ewd *d)
 {
 	const struct respond_ops rops = { .block = on_block, .audit = on_audit_rec,
-					  .alert = on_alert };
+					  .alert = on_alert, .act = on_act };
 	const struct alert_ops aops = { .audit = on_audit_rec, .notify = on_notify };
 	const struct monitor_ops mops = { .audit = on_audit_rec, .alert = on_alert };
 	struct alert_conf ac;
@@ -629,6 +659,7 @@ static void on_app_event(void *arg, json_t *e)
 	if (!ev.user)
 		ev.user = json_string_value(json_object_get(e, "user_id"));
 	ev.source = json_string_value(json_object_get(e, "ip_address"));
+	ev.id = json_string_value(json_object_get(e, "id"));
 	if (ev.type != RESPOND_EV_COUNT && d->respond)
 		respond_event(d->respond, &ev);
 	if (d->alert && json_is_integer(json_object_get(e, "risk_score"))) {

@@ -145,8 +145,11 @@ char *metrics_render(struct ewd *d, size_t *len)
 		     "Rows written to notifications.queue.");
 		fprintf(f, "edgeward_notifications_queued_total %llu\n",
 			(unsigned long long)fs.notified);
+		head(f, "edgeward_response_actions_db_total", "counter",
+		     "Response actions carried out on application state in the database.");
+		fprintf(f, "edgeward_response_actions_db_total %llu\n", (unsigned long long)fs.acted);
 		head(f, "edgeward_notifications_dropped_total", "counter",
-		     "Notifications not written: queue full or refused by the database.");
+		     "Notifications or actions not written: queue full or refused by the database.");
 		fprintf(f, "edgeward_notifications_dropped_total %llu\n",
 			(unsigned long long)fs.notify_dropped);
 	}

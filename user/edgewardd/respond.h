@@ -211,6 +211,7 @@ struct respond_ev {
 	uint32_t count;		/* how many events this one stands for; 0 counts as 1 */
 	uint64_t ts_ms;		/* Unix ms; 0: now */
 	const char *origin;	/* where it came from: "api", "sshd", "xdp", "app", ... */
+	const char *id;		/* an application's event: its audit.security_events id */
 };
 
 struct respond_ops {
