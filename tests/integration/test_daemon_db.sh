@@ -47,7 +47,8 @@ trap 'exit 143' TERM INT
 pg_start "$T/pg" "$PORT" || { echo "cannot start PostgreSQL"; exit 1; }
 sql() { runuser -u postgres -- psql -h 127.0.0.1 -p "$PORT" -d ew -XAtqc "$1"; }
 runuser -u postgres -- psql -h 127.0.0.1 -p "$PORT" -d postgres -XAtqc "CREATE DATABASE ew"
-CONN="host=127.0.0.1 port=$PORT dbname=ew user=postgres"
+# A host name: looked up with evdns, not by libpq inside the loop (pgaddr.h).
+CONN="host=localhost port=$PORT dbname=ew user=postgres"
 check "db migrate" $CTL -q db migrate --db "$CONN"
 
 APORT=$((PORT + 2))

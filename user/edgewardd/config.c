@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <postgresql/libpq-fe.h>
+
 #include "config.h"
 #include "log.h"
 
@@ -1875,7 +1877,17 @@ static void walk_database(struct ctx *x, const struct ew_ynode *m)
 			     "response_rules need a database)");
 		return;
 	}
-	g_str(x, v[0], "database.conninfo", 0, &c->database.conninfo);
+	if (!g_str(x, v[0], "database.conninfo", 0, &c->database.conninfo)) {
+		char *perr = NULL;
+		PQconninfoOption *o = PQconninfoParse(c->database.conninfo, &perr);
+
+		/* libpq's message names the problem, never the password. */
+		if (!o)
+			cerr(x, v[0], "database.conninfo: %.*s", perr ? (int)strcspn(perr, "\n") : 13,
+			     perr ? perr : "out of memory");
+		PQconninfoFree(o);
+		PQfreemem(perr);
+	}
 	if (v[1] && !g_str(x, v[1], "database.tenant", 0, &c->database.tenant) &&
 	    strlen(c->database.tenant) > 200)
 		cerr(x, v[1], "database.tenant: %s is longer than 200 bytes",

@@ -31,6 +31,7 @@
 #include <postgresql/libpq-fe.h>
 
 #include "fleet.h"
+#include "pgaddr.h"
 #include "journal.h"
 #include "log.h"
 #include "parse.h"
@@ -424,6 +425,7 @@ struct fl_pub {
 struct fleet {
 	struct event_base *base;
 	char *conninfo, *node, *tenant;
+	struct pgaddr *addr;		/* the host's lookup */
 	unsigned int resync_interval_s, stmt_timeout_ms;
 	struct fleet_ops ops;
 	void *arg;
@@ -536,6 +538,7 @@ static void fl_close(struct fleet *f)
 		event_free(f->ev_write);
 		f->ev_write = NULL;
 	}
+	pgaddr_cancel(f->addr);
 	PQfinish(f->conn);
 	f->conn = NULL;
 }
@@ -1496,15 +1499,19 @@ static void fl_notice(void *arg, const char *msg)
  * a peer that vanished without a word (a failed-over primary); read-write
  * finds the primary among several hosts.
  */
-static void fl_connect(struct fleet *f)
+/* hostaddr: the host's address looked up by pgaddr, or NULL. */
+static void fl_connect_to(struct fleet *f, const char *hostaddr)
 {
+	/* After dbname, which expands the conninfo: hostaddr overrides (none is there). */
 	static const char *const keys[] = { "application_name", "keepalives", "keepalives_idle",
 					     "keepalives_interval", "keepalives_count",
 					     "tcp_user_timeout", "target_session_attrs", "dbname",
-					     NULL };
+					     "hostaddr", NULL };
 	const char *vals[] = { "edgewardd-fleet", "1", "10", "5", "3", "20000", "read-write",
-			       f->conninfo, NULL };
+			       f->conninfo, hostaddr, NULL };
 
+	if (!hostaddr)
+		vals[8] = NULL;
 	f->conn = PQconnectStartParams(keys, vals, 1);
 	if (!f->conn) {
 		fl_lost(f, "out of memory");
@@ -1518,6 +1525,29 @@ static void fl_connect(struct fleet *f)
 	f->state = FL_CONNECTING;
 	f->since_ns = now_ns();
 	fl_wait(f, PGRES_POLLING_WRITING);
+}
+
+static void fl_on_addr(void *arg, const char *hostaddr, const char *err)
+{
+	struct fleet *f = arg;
+
+	if (err)
+		fl_lost(f, err);
+	else
+		fl_connect_to(f, hostaddr);
+}
+
+/* A host name is looked up first, without blocking the loop (pgaddr.h). */
+static void fl_connect(struct fleet *f)
+{
+	if (!pgaddr_needed(f->addr)) {
+		fl_connect_to(f, NULL);
+		return;
+	}
+	f->state = FL_CONNECTING;
+	f->since_ns = now_ns();
+	if (pgaddr_resolve(f->addr, fl_on_addr, f))
+		fl_lost(f, "cannot look up the host: out of memory");
 }
 
 static void fl_on_retry(evutil_socket_t fd, short what, void *arg)
@@ -1594,6 +1624,12 @@ struct fleet *fleet_new(struct event_base *base, const struct fleet_conf *conf,
 	if (conf->tenant && !(f->tenant = strdup(conf->tenant)))
 		goto nomem;
 	f->msgq = calloc(FLEET_NOTIFY_MAX, sizeof(*f->msgq));
+	f->addr = f->conninfo ? pgaddr_new(base, f->conninfo) : NULL;
+	if (f->conninfo && !f->addr) {
+		log_warnx("fleet: database.conninfo cannot be parsed");
+		fleet_free(f);
+		return NULL;
+	}
 	f->pend = calloc(FLEET_PENDING_MAX, sizeof(*f->pend));
 	f->batch = calloc(FLEET_BATCH_MAX, sizeof(*f->batch));
 	f->pubq = calloc(FLEET_PUBLISH_MAX, sizeof(*f->pubq));
@@ -1633,6 +1669,7 @@ void fleet_free(struct fleet *f)
 	if (!f)
 		return;
 	fl_close(f);
+	pgaddr_free(f->addr);
 	if (f->ev_retry)
 		event_free(f->ev_retry);
 	if (f->ev_tick)

@@ -34,6 +34,7 @@
 #include "fileio.h"
 #include "journal.h"
 #include "log.h"
+#include "pgaddr.h"
 #include "pgship.h"
 
 /*
@@ -513,7 +514,8 @@ int pgship_params_build(const char *conninfo, unsigned int statement_timeout_ms,
 	}
 	for (o = opts; o->keyword; o++)
 		n++;
-	n += sizeof(defaults) / sizeof(defaults[0]) + 3;
+	/* client_encoding, options, a hostaddr given at connect time, the NULL. */
+	n += sizeof(defaults) / sizeof(defaults[0]) + 4;
 	p->kw = calloc(n, sizeof(char *));
 	p->val = calloc(n, sizeof(char *));
 	if (!p->kw || !p->val)
@@ -571,6 +573,7 @@ struct pgship {
 	size_t batch_max, batch_max_bytes;
 	unsigned int timeout_ms, backoff_min_ms, backoff_max_ms, poll_ms;
 
+	struct pgaddr *addr;		/* the host's lookup */
 	PGconn *conn;
 	enum ps_state state;
 	struct event *ev_sock, *ev_retry, *ev_deadline, *ev_poll, *ev_kick;
@@ -695,6 +698,7 @@ static void ps_drop(struct pgship *ps)
 		ps->st.lost++;
 	event_del(ps->ev_sock);
 	event_del(ps->ev_deadline);
+	pgaddr_cancel(ps->addr);
 	if (ps->conn)
 		PQfinish(ps->conn);
 	ps->conn = NULL;
@@ -704,15 +708,19 @@ static void ps_drop(struct pgship *ps)
 	ps_retry_later(ps);
 }
 
-static void ps_connect(struct pgship *ps)
+/* hostaddr: the host's address looked up by pgaddr, or NULL. */
+static void ps_connect_to(struct pgship *ps, const char *hostaddr)
 {
 	char msg[200];
 
-	if (ps->tried)
-		ps->st.reconnects++;
-	ps->tried = true;
+	/* A spare slot after the parameters (pgship_params_build keeps one). */
+	if (hostaddr) {
+		ps->params.kw[ps->params.n] = (char *)"hostaddr";
+		ps->params.val[ps->params.n] = (char *)hostaddr;
+	}
 	ps->conn = PQconnectStartParams((const char *const *)ps->params.kw,
 					(const char *const *)ps->params.val, 0);
+	ps->params.kw[ps->params.n] = ps->params.val[ps->params.n] = NULL;
 	if (!ps->conn) {
 		ps_err(ps, "cannot start connecting to PostgreSQL: out of memory");
 		ps_retry_later(ps);
@@ -729,6 +737,36 @@ static void ps_connect(struct pgship *ps)
 	ps_timer(ps->ev_deadline, ps->timeout_ms + DEADLINE_MARGIN_MS);
 	/* libpq: after PQconnectStart, poll as if PGRES_POLLING_WRITING had been returned. */
 	ps_watch(ps, EV_WRITE);
+}
+
+static void ps_on_addr(void *arg, const char *hostaddr, const char *err)
+{
+	struct pgship *ps = arg;
+
+	if (err) {
+		ps_err(ps, "cannot connect to PostgreSQL: %s", err);
+		ps_drop(ps);
+		return;
+	}
+	ps_connect_to(ps, hostaddr);
+}
+
+/* A host name is looked up first, without blocking the loop (pgaddr.h). */
+static void ps_connect(struct pgship *ps)
+{
+	if (ps->tried)
+		ps->st.reconnects++;
+	ps->tried = true;
+	if (!pgaddr_needed(ps->addr)) {
+		ps_connect_to(ps, NULL);
+		return;
+	}
+	ps->state = PS_CONNECTING;
+	ps_timer(ps->ev_deadline, ps->timeout_ms + DEADLINE_MARGIN_MS);
+	if (pgaddr_resolve(ps->addr, ps_on_addr, ps)) {
+		ps_err(ps, "cannot look up the PostgreSQL host: out of memory");
+		ps_drop(ps);
+	}
 }
 
 static void ps_connect_poll(struct pgship *ps)
@@ -1162,6 +1200,7 @@ void pgship_free(struct pgship *ps)
 		event_free(ps->ev_poll);
 	if (ps->ev_kick)
 		event_free(ps->ev_kick);
+	pgaddr_free(ps->addr);
 	if (ps->conn)
 		PQfinish(ps->conn);
 	pgship_batch_free(&ps->batches[0]);
@@ -1216,6 +1255,9 @@ struct pgship *pgship_new(struct event_base *base, const struct pgship_conf *con
 		log_warnx("pgship: database conninfo: %s", err);
 		goto fail;
 	}
+	ps->addr = pgaddr_new(base, conf->conninfo);
+	if (!ps->addr)
+		goto nomem;
 	rc = pgship_state_load(ps->state_path, &ps->shipped, err, sizeof(err));
 	if (rc && rc != -ENOENT)
 		log_warnx("pgship: %s; shipping the journal from the start (the database drops "
