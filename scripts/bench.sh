@@ -34,13 +34,37 @@
 #               writer: it counts in RssFile but is not the daemon's heap), at start, after
 #               the import, after GET /v1/stats + a metrics scrape, and after a restart.
 #               Also written as JSON to build/bench/api.json.
+#   6. pipeline the controller's database and response paths (build/bench/pipeline_bench,
+#               build/bench/respond_bench), on a private PostgreSQL 15 cluster
+#               (scripts/pgtest.sh, /tmp/ewb-pipe-pg.XXXXXX on a free port) migrated with
+#               `edgewardctl db migrate`, the login role edgeward_controller:
+#               - audit ingest: the real shipper (pgship) ships a journal of PIPE_N events
+#                 from a cold start; baseline: COPY of the same rows (CSV made from the
+#                 shipper's own rows) into the same table; info: the shipper's statement
+#                 sent back to back by blocking libpq. Events/s, medians of PIPE_REPS
+#                 interleaved rounds, the table emptied (TRUNCATE, CHECKPOINT) before each
+#                 and its row count checked after each.
+#               - event -> kernel block: respond_bench (the response engine's fifth failed
+#                 login until bl_add has returned) on the pin dir
+#                 /sys/fs/bpf/edgeward-bench-pipe-PID, against one raw bpf_map_update_elem
+#                 into the same ew_bl4 (pipeline_bench mapwrite).
+#               - fleet propagation: 1 + PIPE_RECEIVERS fleet nodes (processes, pin dirs
+#                 /sys/fs/bpf/edgeward-bench-pipe-PID-fleet-1..), node 1 publishes
+#                 PIPE_BLOCKS /32s at PIPE_RATE/s, time until each is in the others'
+#                 kernel maps; baseline: a raw NOTIFY -> LISTEN delivery on the same cluster
+#                 at the same rate; info: an INSERT into audit.ip_blocklist -> its trigger's
+#                 NOTIFY delivered.
 #
 # Env: REPS (default 5) rounds, DUR (3) seconds a flood, WARM (1), MEAS (0.2) seconds per
 # micro measurement, QUICK=1 (REPS=3 DUR=1 MEAS=0.05, 200k+50k rules: for development),
 # TX_CPU/RX_CPU (default: both on the last CPU; split across vCPUs the figures swing by 40%).
-# SECTIONS (default "dataplane api": 1-4 and 5); API_CONNS (16), API_SECS (5), API_REPS (3),
+# SECTIONS (default "dataplane api pipeline": 1-4, 5 and 6); API_CONNS (16), API_SECS (5), API_REPS (3),
 # API_ADDS (2000), API_ADDS_1M (30), API_NBLOCKS (1000000), API_MW_SECS (5) time cap per slow
 # map-write method, API_SRV_CPU (0), API_CLI_CPU (last). EWB_EWD / EWB_API_BIN: other binaries.
+# Pipeline: PIPE_N (200000; QUICK 50000) events, PIPE_REPS (3; QUICK 1), PIPE_BLOCKS (500;
+# QUICK 200), PIPE_RATE (100), PIPE_RECEIVERS (2), PIPE_RESPOND_N (100000; QUICK 20000),
+# PIPE_MW_N (20000; QUICK 5000); EWB_PIPE_BIN / EWB_RESPOND_BIN: other binaries. Its cluster,
+# temp dir and pin dirs are removed on exit.
 # Everything it creates is named ewb_* and removed on exit: netns ewb_A/ewb_B (with their
 # veths, iptables, ipset and nftables state), the pin dir /sys/fs/bpf/ewb_pins, xdp-filter's
 # state only if this run loaded it (a pre-existing /sys/fs/bpf/xdp-filter is never touched:
@@ -62,7 +86,7 @@ RES=$ROOT/build/bench-results.txt
 PIN=/sys/fs/bpf/ewb_pins
 A=ewb_A; B=ewb_B; SRC=10.99.0.1; DST=10.200.0.2
 W=""; XF_OURS=0; T_START=$(date +%s)
-SECTIONS=${SECTIONS:-dataplane api}
+SECTIONS=${SECTIONS:-dataplane api pipeline}
 want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 if [ "$QUICK" = 1 ]; then
 	API_SECS=${API_SECS:-2}; API_REPS=${API_REPS:-1}; API_ADDS=${API_ADDS:-500}
@@ -98,6 +122,7 @@ cleanup() {
 	ip netns del $A 2>/dev/null; ip netns del $B 2>/dev/null	# veths, iptables, ipset, nft go too
 	rm -rf $PIN
 	declare -F api_cleanup >/dev/null && api_cleanup	# the daemon by pid, its pin dir by name
+	declare -F pipe_cleanup >/dev/null && pipe_cleanup	# its cluster, temp dir, pin dirs by name
 	[ -n "$W" ] && rm -rf "$W"
 	return 0
 }
@@ -634,6 +659,236 @@ if want api; then
 	api_cleanup
 fi
 
+# ---------- pipeline: audit ingest into PostgreSQL, event -> kernel block, fleet propagation ----------
+# A private cluster (scripts/pgtest.sh: fsync on, 127.0.0.1 only) with the project's migrations;
+# pipeline_bench and respond_bench run unpinned (PostgreSQL's backends share the CPUs with them).
+if [ "$QUICK" = 1 ]; then
+	PIPE_N=${PIPE_N:-50000}; PIPE_REPS=${PIPE_REPS:-1}; PIPE_BLOCKS=${PIPE_BLOCKS:-200}
+	PIPE_RESPOND_N=${PIPE_RESPOND_N:-20000}; PIPE_MW_N=${PIPE_MW_N:-5000}
+else
+	PIPE_N=${PIPE_N:-200000}; PIPE_REPS=${PIPE_REPS:-3}; PIPE_BLOCKS=${PIPE_BLOCKS:-500}
+	PIPE_RESPOND_N=${PIPE_RESPOND_N:-100000}; PIPE_MW_N=${PIPE_MW_N:-20000}
+fi
+PIPE_RATE=${PIPE_RATE:-100}; PIPE_RECEIVERS=${PIPE_RECEIVERS:-2}
+PIPE_PG=""; PIPE_PORT=""; PIPE_PIN=/sys/fs/bpf/edgeward-bench-pipe-$$
+pipe_cleanup() {	# the cluster (pg_clean: only a dir pg_start made), the pin dirs, by exact name
+	local i
+	[ -n "${PIPE_PG:-}" ] && declare -F pg_clean >/dev/null && pg_clean "$PIPE_PG"
+	PIPE_PG=""
+	[ -d "$PIPE_PIN" ] && rm -rf "$PIPE_PIN"
+	for i in $(seq $(( PIPE_RECEIVERS + 1 ))); do
+		[ -d "$PIPE_PIN-fleet-$i" ] && rm -rf "$PIPE_PIN-fleet-$i"
+	done
+	return 0
+}
+pipe_sql() { pg_psql $PIPE_PORT edgeward -At "$@"; }
+pipe_empty() { pipe_sql -c "TRUNCATE audit.security_events" -c "CHECKPOINT" >/dev/null; }
+pipe_rows() { pipe_sql -c "SELECT count(*) || ' ' || count(DISTINCT id) FROM audit.security_events"; }
+
+pipe_section() {
+	local PB=${EWB_PIPE_BIN:-$ROOT/build/bench/pipeline_bench} RB=${EWB_RESPOND_BIN:-$ROOT/build/bench/respond_bench}
+	local T=$W/pipe conn out r b why
+	for b in $PB $RB $CTL; do
+		[ -x "$b" ] || { log "pipeline: $b missing (make bench builds it)"; return 1; }
+	done
+	for b in psql ss runuser; do command -v $b >/dev/null || { log "pipeline: missing $b"; return 1; }; done
+	mkdir -p $T && chmod 700 $T
+	put pipe_loadavg_before $(cut -d' ' -f1-3 /proc/loadavg)
+
+	# 1. event -> kernel block: no database; the raw write first, on the maps respond_bench reuses
+	log "pipeline: event -> kernel block: $PIPE_MW_N raw map writes, respond_bench -n $PIPE_RESPOND_N"
+	rm -rf "$PIPE_PIN"
+	if $PB mapwrite $PIPE_PIN --count $PIPE_MW_N >$T/mw.out 2>$T/mw.err; then
+		awk '$1=="mapwrite"{$1=""; $2="pipe_mw_" $2; print substr($0, 2)}' $T/mw.out >> $RAW
+	else
+		log "pipeline: mapwrite failed: $(head -c 300 $T/mw.err)"
+	fi
+	$RB -n $PIPE_RESPOND_N --pin-dir $PIPE_PIN >$T/respond.out || log "pipeline: respond_bench exited $?"
+	grep -q 'respond kernel skipped' $T/respond.out && log "pipeline: $(grep 'kernel skipped' $T/respond.out)"
+	# "respond NAME n=N p50=..us p99=..us p999=..us max=..us" -> "pipe_respond_NAME N P50 P99 P999 MAX"
+	awk '$1=="respond" && $3 ~ /^n=/ { o = "pipe_respond_" $2
+		for (i = 3; i <= NF; i++) { v = $i; sub(/^[a-z0-9]+=/, "", v); sub(/us$/, "", v); o = o " " v }
+		print o }' $T/respond.out >> $RAW
+	rm -rf "$PIPE_PIN"
+
+	# 2. the cluster, migrated; the controller's role logs in (as edgewardd would)
+	source "$ROOT/scripts/pgtest.sh"
+	why=$(pg_available) || { log "pipeline: $why"; return 1; }
+	PIPE_PG=$(mktemp -d /tmp/ewb-pipe-pg.XXXXXX) || return 1
+	PIPE_PORT=$(pg_free_port) || { log "pipeline: no free port"; return 1; }
+	pg_start $PIPE_PG $PIPE_PORT || { log "pipeline: the cluster did not start"; return 1; }
+	pg_psql $PIPE_PORT postgres -c "CREATE DATABASE edgeward" >/dev/null || return 1
+	$CTL db migrate --db "host=127.0.0.1 port=$PIPE_PORT dbname=edgeward user=postgres" \
+		>$T/migrate.out 2>&1 || { log "pipeline: db migrate: $(tail -c 300 $T/migrate.out)"; return 1; }
+	pipe_sql -c "ALTER ROLE edgeward_controller LOGIN" >/dev/null || return 1
+	conn="host=127.0.0.1 port=$PIPE_PORT dbname=edgeward user=edgeward_controller"
+	put pipe_pg "$(pipe_sql -c 'SHOW server_version' | awk '{print $1}')" \
+		"$(df -T $PIPE_PG | awk 'NR==2{print $2}')" "$(pipe_sql -c 'SHOW fsync')" \
+		"$(pipe_sql -c 'SHOW synchronous_commit')" \
+		"$(pipe_sql -c 'SELECT count(*) FROM public.schema_migrations')" \
+		"$(pipe_sql -c "SELECT count(*) FROM pg_indexes WHERE schemaname = 'audit' AND tablename = 'security_events'")"
+
+	# 3. audit ingest: one journal, three ways into the same (emptied) table, interleaved rounds
+	log "pipeline: ingest of $PIPE_N events, $PIPE_REPS round(s) of pgship / COPY / its statement"
+	out=$($PB fill $T/journal $PIPE_N) || { log "pipeline: fill failed"; return 1; }
+	put pipe_fill ${out#fill }
+	out=$($PB csv $T/journal $T/rows.csv bench-node) || { log "pipeline: csv failed"; return 1; }
+	for r in $(seq $PIPE_REPS); do
+		pipe_empty
+		if out=$($PB ship --journal $T/journal --state $T/state.$r --conninfo "$conn" \
+			--node bench-node --count $PIPE_N --max-seconds 300 2>>$T/ship.err); then
+			put pipe_ship $r ${out#ship } $(pipe_rows)
+		else
+			log "pipeline: ship round $r failed: $(tail -c 300 $T/ship.err)"
+		fi
+		pipe_empty
+		if out=$($PB copy --conninfo "$conn" --csv $T/rows.csv 2>>$T/copy.err); then
+			put pipe_copy $r ${out#copy } $(pipe_rows)
+		else
+			log "pipeline: COPY round $r failed: $(tail -c 300 $T/copy.err)"
+		fi
+		pipe_empty
+		if out=$($PB sql --journal $T/journal --conninfo "$conn" --node bench-node \
+			--state-probe $T/state.probe 2>>$T/sql.err); then
+			put pipe_stmt $r ${out#sql } $(pipe_rows)
+		else
+			log "pipeline: statement round $r failed: $(tail -c 300 $T/sql.err)"
+		fi
+		log "pipeline: ingest round $r/$PIPE_REPS done"
+	done
+	pipe_empty
+	rm -f $T/journal $T/rows.csv
+
+	# 4. fleet: the floor (NOTIFY alone, then through the table's trigger), then the nodes
+	log "pipeline: fleet: $PIPE_BLOCKS blocks at $PIPE_RATE/s: raw NOTIFY, table NOTIFY, 1+$PIPE_RECEIVERS nodes"
+	if out=$($PB notify --conninfo "$conn" --count $PIPE_BLOCKS --rate $PIPE_RATE --mode notify 2>$T/notify.err); then
+		put pipe_notify ${out#notify notify }
+	else
+		log "pipeline: raw NOTIFY failed: $(tail -c 300 $T/notify.err)"
+	fi
+	if out=$($PB notify --conninfo "$conn" --count $PIPE_BLOCKS --rate $PIPE_RATE --mode table 2>>$T/notify.err); then
+		put pipe_notify_table ${out#notify table }
+	else
+		log "pipeline: ip_blocklist NOTIFY failed: $(tail -c 300 $T/notify.err)"
+	fi
+	pipe_sql -c "TRUNCATE audit.ip_blocklist" >/dev/null
+	$PB fleet --conninfo "$conn" --pin-base $PIPE_PIN-fleet --count $PIPE_BLOCKS --rate $PIPE_RATE \
+		--receivers $PIPE_RECEIVERS --max-seconds $(( PIPE_BLOCKS / PIPE_RATE + 60 )) \
+		>$T/fleet.out 2>$T/fleet.err ||
+		log "pipeline: fleet: $(grep -v 'connected to PostgreSQL' $T/fleet.err | tail -c 300)"
+	awk '$1=="fleet"{$1="pipe_fleet"; print} $1=="fleet_node"{$1="pipe_fleet_node"; print}' $T/fleet.out >> $RAW
+	put pipe_fleet_rows $(pipe_sql -c "SELECT count(*) FROM audit.ip_blocklist WHERE ip_address << '198.18.0.0/15'")
+	put pipe_loadavg_after $(cut -d' ' -f1-3 /proc/loadavg)
+	return 0
+}
+# The pipeline table, from the pipe_* figures of $RAW.
+pipe_table() {
+	echo "== pipeline: audit ingest into PostgreSQL, event -> kernel block, fleet propagation =="
+	awk -v n=$PIPE_N -v reps=$PIPE_REPS -v blocks=$PIPE_BLOCKS -v rate=$PIPE_RATE -v recv=$PIPE_RECEIVERS \
+		-v rn=$PIPE_RESPOND_N -v cpus=$(nproc) '
+function v(k, f) { return ((k, f) in V) ? V[k, f] : "NA" }
+function num(x) { return x != "NA" && x != "" && x + 0 == x }
+function row(fig, val, base, ratio, tgt, met) {
+	printf "%-60s %16s %26s %8s %11s %s\n", fig, val, base, ratio, tgt, met }
+function r2(a, b) { return num(a) && num(b) && b > 0 ? sprintf(a / b < 10 ? "%.2fx" : "%.0fx", a / b) : "-" }
+function yn(c) { return c ? "yes" : "NO" }
+function ms(us) { return num(us) ? sprintf("%.2f", us / 1000) : "NA" }
+function med(k, f,    m, i, j, t, a) {	# median of field f over the rounds of k
+	m = 0
+	for (i = 1; i <= R[k]; i++) if ((k, i, f) in L) a[++m] = L[k, i, f]
+	if (!m) return "NA"
+	for (i = 2; i <= m; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+	return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+}
+function span(k, f,    i, lo, hi) {	# "lo..hi" over the rounds
+	for (i = 1; i <= R[k]; i++) if ((k, i, f) in L) {
+		if (lo == "" || L[k, i, f] < lo) lo = L[k, i, f]
+		if (hi == "" || L[k, i, f] > hi) hi = L[k, i, f]
+	}
+	return lo == "" ? "NA" : lo ".." hi
+}
+function bad(k, fr,    i, b) {	# rounds whose table did not hold exactly N distinct rows
+	b = 0
+	for (i = 1; i <= R[k]; i++) if ((k, i, fr) in L && (L[k, i, fr] != n || L[k, i, fr + 1] != n)) b++
+	return b
+}
+$1 == "pipe_ship" || $1 == "pipe_copy" || $1 == "pipe_stmt" {
+	R[$1] = $2 > R[$1] ? $2 : R[$1]; for (i = 3; i <= NF; i++) L[$1, $2, i] = $i; next }
+$1 == "pipe_fleet_node" { FN[$2] = $3 " " $4 " " $5 " " $6; next }
+/^pipe_/ { for (i = 2; i <= NF; i++) V[$1, i] = $i }
+END {
+	row("figure", "value", "baseline", "ratio", "target", "met")
+	# pipe_ship R N SECS EPS BATCHES INSERTED ERRORS RECONNECTS ROWS DISTINCT
+	s = med("pipe_ship", 5); c = med("pipe_copy", 5); q = med("pipe_stmt", 5)
+	sb = bad("pipe_ship", 10); cb = bad("pipe_copy", 6); qb = bad("pipe_stmt", 9)
+	row(sprintf("audit ingest events/s: pgship, %dk events, cold", n / 1000), num(s) ? sprintf("%.0f", s) : "NA",
+	    "COPY " (num(c) ? sprintf("%.0f", c) : "NA"), r2(s, c), ">= 50000",
+	    !num(s) ? "NA" : sb ? "NO (" sb " rounds: rows missing)" : yn(s >= 50000))
+	row("  rounds: pgship events/s min..max", span("pipe_ship", 5), "COPY " span("pipe_copy", 5), "-", "-", "-")
+	row("  COPY ... FROM STDIN (CSV), same rows, 1 transaction", num(c) ? sprintf("%.0f", c) : "NA", "-", "-",
+	    "(baseline)", cb ? "rows missing in " cb " rounds" : "-")
+	row("  pgship statement alone, blocking, batches of 1000", num(q) ? sprintf("%.0f", q) : "NA",
+	    "COPY " (num(c) ? sprintf("%.0f", c) : "NA"), r2(q, c), "(info)", qb ? "rows missing in " qb " rounds" : "-")
+	row("  pgship / its statement alone", num(s) ? sprintf("%.0f", s) : "NA",
+	    "statement " (num(q) ? sprintf("%.0f", q) : "NA"), r2(s, q), "(info)", "-")
+	row("  pgship wall s / batches / errors (median round)", med("pipe_ship", 4) " / " med("pipe_ship", 6) " / " \
+	    med("pipe_ship", 8), "COPY s " med("pipe_copy", 4), "-", "(info)", "-")
+	rd = med("pipe_stmt", 7); sv = med("pipe_stmt", 8)
+	row("  pgship client side: journal read + encode, events/s", num(rd) && rd > 0 ? sprintf("%.0f", n / rd) : "NA",
+	    "-", "-", "(info)", "-")
+	row("  pgship client side: position save per batch, ms", sv, "statement per batch " \
+	    (num(med("pipe_stmt", 4)) && med("pipe_stmt", 6) > 0 ? sprintf("%.2f", 1000 * med("pipe_stmt", 4) / med("pipe_stmt", 6)) : "NA"),
+	    "-", "(info)", "-")
+
+	# pipe_respond_NAME N P50 P99 P999 MAX; pipe_mw_M N P50 P90 P99 P999 MAX MEAN
+	k50 = v("pipe_respond_kernel", 3); k99 = v("pipe_respond_kernel", 4)
+	w50 = v("pipe_mw_raw", 3); w99 = v("pipe_mw_raw", 5)
+	row(sprintf("event -> kernel block p50 us (respond kernel, n=%s)", v("pipe_respond_kernel", 2)), k50,
+	    "raw map write " w50, r2(k50, w50), "-", "-")
+	row("event -> kernel block p99 us", k99, "raw map write " w99, r2(k99, w99), "< 1000 us",
+	    num(k99) ? yn(k99 < 1000) : "NA")
+	row("  p99.9 / max us", v("pipe_respond_kernel", 5) " / " v("pipe_respond_kernel", 6),
+	    "raw " v("pipe_mw_raw", 6) " / " v("pipe_mw_raw", 7), "-", "(info)", "-")
+	row(sprintf("  lock + bl_add + unlock p50/p99 us (n=%s)", v("pipe_mw_bl_add", 2)),
+	    v("pipe_mw_bl_add", 3) " / " v("pipe_mw_bl_add", 5), "raw " w50 " / " w99,
+	    r2(v("pipe_mw_bl_add", 5), w99), "(info)", "-")
+	row("  response engine alone p50/p99 us (no map)", v("pipe_respond_engine", 3) " / " v("pipe_respond_engine", 4),
+	    "-", "-", "(info)", "-")
+	row("  sshd line -> block callback p50/p99 us (no map)", v("pipe_respond_line", 3) " / " v("pipe_respond_line", 4),
+	    "-", "-", "(info)", "-")
+	row("  a non-final event p50/p99 us", v("pipe_respond_event", 3) " / " v("pipe_respond_event", 4),
+	    "-", "-", "(info)", "-")
+
+	# pipe_fleet N EXPECTED P50 P90 P99 P999 MAX MEAN; pipe_notify[_table] N P50 P90 P99 P999 MAX MEAN
+	f50 = v("pipe_fleet", 4); f99 = v("pipe_fleet", 6); got = v("pipe_fleet", 2); want = v("pipe_fleet", 3)
+	n50 = v("pipe_notify", 3); n99 = v("pipe_notify", 5)
+	miss = num(got) && num(want) && got < want
+	row(sprintf("fleet propagation p50 ms (%d blocks, %d/s, %d receivers)", blocks, rate, recv), ms(f50),
+	    "raw NOTIFY " ms(n50), r2(f50, n50), "-", "-")
+	row("fleet propagation p99 ms", ms(f99), "raw NOTIFY " ms(n99), r2(f99, n99), "< 100 ms",
+	    !num(f99) ? "NA" : miss ? "NO (" got " of " want " arrived)" : yn(f99 < 100000))
+	row("  p99.9 / max ms; samples", ms(v("pipe_fleet", 7)) " / " ms(v("pipe_fleet", 8)) "; " got,
+	    "raw " ms(v("pipe_notify", 6)) " / " ms(v("pipe_notify", 7)), "-", "(info)", "-")
+	for (k = 2; k <= recv + 1; k++) if (k in FN) { split(FN[k], a, " ")
+		row(sprintf("  node %d: n, p50 / p99 ms", k), a[1] ", " ms(a[2]) " / " ms(a[3]), "-", "-", "(info)", "-") }
+	t50 = v("pipe_notify_table", 3); t99 = v("pipe_notify_table", 5)
+	row("  ip_blocklist INSERT -> trigger NOTIFY p50/p99 ms", ms(t50) " / " ms(t99),
+	    "raw " ms(n50) " / " ms(n99), r2(t99, n99), "(info)", "-")
+	row("  rows node 1 wrote to audit.ip_blocklist", v("pipe_fleet_rows", 2), "-", "-", "(info)",
+	    num(v("pipe_fleet_rows", 2)) && v("pipe_fleet_rows", 2) != blocks ? "NO (want " blocks ")" : "-")
+	printf "PostgreSQL %s on %s, fsync %s, synchronous_commit %s, %s migrations, %s indexes on audit.security_events\n",
+	    v("pipe_pg", 2), v("pipe_pg", 3), v("pipe_pg", 4), v("pipe_pg", 5), v("pipe_pg", 6), v("pipe_pg", 7)
+	printf "load average before/after the pipeline section: %s %s %s / %s %s %s (%d cpus; nothing pinned)\n",
+	    v("pipe_loadavg_before", 2), v("pipe_loadavg_before", 3), v("pipe_loadavg_before", 4),
+	    v("pipe_loadavg_after", 2), v("pipe_loadavg_after", 3), v("pipe_loadavg_after", 4), cpus
+}' $RAW
+}
+
+if want pipeline; then
+	pipe_section || log "pipeline: section incomplete (rows show NA)"
+	pipe_cleanup
+fi
+
 # ---------- the table ----------
 T_END=$(date +%s)
 {
@@ -740,6 +995,7 @@ if want dataplane; then
 	echo
 fi
 want api && api_table
+want pipeline && { echo; pipe_table; }
 echo
 echo "== raw =="
 grep -v '^#' $RAW
