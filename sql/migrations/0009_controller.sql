@@ -18,6 +18,8 @@
 --     require_approval and quarantine_export for an application's event when the
 --     controller's in-memory rules decide them (the guide's execute_response_action, run as
 --     the owner for these four actions only).
+--   - edgeward_events (0004) now announces applications' events only, not the rows servers
+--     ship from their journals.
 --   - Time ranges: the guide's rows name a time zone ("Europe/Berlin"); the controller's
 --     conditions take a fixed offset, so the zone's offset at the time of the call is
 --     given, and the controller re-reads the state every minute (a daylight saving change
@@ -226,6 +228,15 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- edgeward_events announces the applications' events only (node IS NULL): a controller
+-- listens for them to run its rules. The rows servers ship from their journals (node set)
+-- were seen by their own rules already; announcing each would make every listener of the
+-- fleet fetch every server's records (and cost the shipper a pg_notify per row).
+DROP TRIGGER security_events_notify ON audit.security_events;
+CREATE TRIGGER security_events_notify
+	AFTER INSERT ON audit.security_events
+	FOR EACH ROW WHEN (NEW.node IS NULL) EXECUTE FUNCTION audit.notify_security_event();
 
 -- The controller's permissions, seeded for the guide's five roles.
 INSERT INTO rbac.roles (name, description, level) VALUES
