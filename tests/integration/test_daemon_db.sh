@@ -147,6 +147,24 @@ check "  ... and is still serving" $CTL -q status >/dev/null
 check "local root keeps the config's table (not locked out by the database)" $CTL -q block add 192.0.2.13
 sql "DELETE FROM rbac.role_permissions WHERE permission_id = (SELECT id FROM rbac.permissions WHERE name = 'evil')"
 is "the bad grant removed: the viewer reads again" "$(api GET /v1/blocks)" 200
+# A slow database: the daemon's read of the new roles waits behind a lock; a request made
+# meanwhile waits for it (the change still applies to the next request).
+waited() { metrics | sed -n 's/^edgeward_api_waited_for_db_total //p'; }
+w0=$(waited)
+vrole=$(sql "SELECT id FROM rbac.roles WHERE name = 'viewer'")
+vperm=$(sql "SELECT id FROM rbac.permissions WHERE name = 'edgeward.blocklist.read'")
+runuser -u postgres -- psql -h 127.0.0.1 -p "$PORT" -d ew -XAtq \
+	-c "BEGIN; LOCK TABLE rbac.roles IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(1); COMMIT;" >/dev/null &
+lockpid=$!
+locked() { test "$(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+	WHERE c.relname = 'roles' AND l.mode = 'AccessExclusiveLock' AND l.granted")" = 1; }
+wait_for locked
+# Literal ids: a subquery on rbac.roles would wait for the lock itself.
+sql "UPDATE rbac.role_permissions SET granted = false WHERE role_id = '$vrole' AND permission_id = '$vperm'"
+is "a grant revoked while the database is slow: the next request waits and is refused" "$(api GET /v1/blocks)" 403
+wait $lockpid
+check "  ... it waited for the new roles (metrics)" test "$(waited)" -gt "$w0"
+sql "UPDATE rbac.role_permissions SET granted = true WHERE role_id = (SELECT id FROM rbac.roles WHERE name = 'viewer')"
 
 # --- response rules from the database, on application events ---
 sql "UPDATE audit.response_rules SET trigger_conditions = trigger_conditions || '{\"count\": 3}'

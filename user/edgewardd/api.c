@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "config.h"
+#include "fleet.h"
 #include "journal.h"
 #include "log.h"
 #include "metrics.h"
@@ -537,15 +538,93 @@ static void on_health(struct http_req *req, void *arg)
 	http_respond_json(req, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/*
+ * Requests that wait for the database's new roles: a change committed there
+ * (NOTIFY edgeward_config) applies to the next request, so a request checked
+ * between the notification and the new state waits for the state, at most
+ * PARK_WAIT_NS (then the last state decides, as while the database is away).
+ */
+#define PARK_MAX	1024
+#define PARK_WAIT_NS	(2000 * 1000000ULL)
+
+static struct {
+	struct http_req *req;	/* deferred */
+	uint64_t since_ns;
+} parked[PARK_MAX];
+static size_t n_parked;
+static struct event *ev_park;
+static uint64_t parked_total;
+
+uint64_t api_parked_total(void)
+{
+	return parked_total;
+}
+
+static void dispatch(struct http_req *req, bool may_wait);
+
+/* Go on with every parked request (each is checked against the state there is now). */
+void api_state_settled(void)
+{
+	size_t n = n_parked, i;
+	struct http_req *reqs[PARK_MAX];
+
+	for (i = 0; i < n; i++)
+		reqs[i] = parked[i].req;
+	n_parked = 0;
+	if (ev_park)
+		event_del(ev_park);
+	for (i = 0; i < n; i++) {
+		if (http_req_connected(reqs[i]))
+			dispatch(reqs[i], false);
+		http_req_release(reqs[i]);
+	}
+}
+
+static void on_park_tick(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (!n_parked)
+		return;
+	if (!fleet_state_pending(api_d->fleet) || ew_boot_ns() - parked[0].since_ns > PARK_WAIT_NS) {
+		api_state_settled();
+		return;
+	}
+	event_add(ev_park, &(struct timeval){ 0, 20000 });
+}
+
+static bool park(struct http_req *req)
+{
+	if (n_parked == PARK_MAX)
+		return false;
+	if (!ev_park && !(ev_park = evtimer_new(api_d->base, on_park_tick, NULL)))
+		return false;
+	parked[n_parked].req = http_req_defer(req);
+	parked[n_parked].since_ns = ew_boot_ns();
+	parked_total++;
+	if (!n_parked++)
+		event_add(ev_park, &(struct timeval){ 0, 20000 });
+	return true;
+}
+
 static void on_api(struct http_req *req, void *arg)
+{
+	(void)arg;
+	dispatch(req, true);
+}
+
+static void dispatch(struct http_req *req, bool may_wait)
 {
 	const char *method = http_req_method(req), *path = http_req_path(req);
 	const struct ops_entry *e;
 	struct principal p;
 	bool handled = false, known = false;
 
-	(void)arg;
 	if (api_authn(req, &p))
+		return;
+	/* Local root uses the config's table; a token's role may have changed in the database. */
+	if (may_wait && !p.local && fleet_state_pending(api_d->fleet) && park(req))
 		return;
 	api_auth_routes(req, path, &p, &handled);
 	if (handled)
@@ -705,5 +784,11 @@ int api_start(struct ewd *d)
 
 void api_stop(struct ewd *d)
 {
+	/* Parked requests are answered (with the state there is) before the server goes. */
+	api_state_settled();
+	if (ev_park) {
+		event_free(ev_park);
+		ev_park = NULL;
+	}
 	api_auth_stop(d);
 }

@@ -45,6 +45,10 @@ struct principal {
 
 int api_start(struct ewd *d);
 void api_stop(struct ewd *d);
+/* The database's roles and rules were (re)read: requests waiting for them go on. */
+void api_state_settled(void);
+/* Requests that waited for the database's new roles, since start. */
+uint64_t api_parked_total(void);
 /* The config was swapped (reload): token settings, users' policy follow it. */
 void api_config_changed(struct ewd *d);
 

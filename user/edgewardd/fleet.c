@@ -446,6 +446,8 @@ struct fleet {
 	bool q_failed;
 	char q_err[256];
 	bool need_setup, need_resync, need_catchup, need_state;
+	bool state_owed;		/* a config change was notified; its state is not handed over */
+	bool in_read;			/* inside fl_on_read: fleet_state_pending does not read */
 	uint64_t state_due_ns;		/* next periodic state read (0 = none) */
 	uint64_t resync_due_ns;		/* next periodic resync (0 = none) */
 	uint64_t resync_not_before_ns;
@@ -510,6 +512,7 @@ static bool fl_may_warn(struct fleet *f)
 
 static void fl_connect(struct fleet *f);
 static void fl_kick(struct fleet *f);
+static void fl_read(struct fleet *f);
 
 /* libpq's messages end in newlines and may span lines: one line for the log. */
 static const char *one_line(const char *s, char *buf, size_t len)
@@ -565,6 +568,7 @@ static void fl_lost(struct fleet *f, const char *why)
 		f->st.disconnects++;
 	f->st.errors++;
 	f->st.connected = false;
+	f->state_owed = false;
 	fl_close(f);
 	f->state = FL_DOWN;
 	/* Back to the front of the queue, in their order, as far as there is room. */
@@ -993,6 +997,8 @@ static void fl_state_apply(struct fleet *f, const PGresult *res)
 		return;
 	}
 	f->st.states++;
+	/* Handed over from here: whoever waits for it may go on (unless a newer change came). */
+	f->state_owed = f->need_state;
 	f->ops.state(f->arg, j);
 	json_decref(j);
 }
@@ -1047,6 +1053,7 @@ static void fl_notifies(struct fleet *f)
 			/* The payload is a table's name: whatever it says, read it all again. */
 			f->st.config_notifications++;
 			f->need_state = f->ops.state != NULL;
+			f->state_owed = f->need_state;
 		} else if (!strcmp(n->relname, FLEET_CHANNEL_EVENTS) && f->ops.event) {
 			char q[EW_QUOTE_LEN], id[FLEET_UUID_LEN + 1];
 
@@ -1363,6 +1370,8 @@ static void fl_done(struct fleet *f)
 		f->n_batch = 0;
 		break;
 	case Q_STATE:
+		/* Handed over (fl_result) or failed: either way nobody should wait for it now. */
+		f->state_owed = f->need_state;
 		if (f->q_failed)
 			f->st.state_errors++;
 		f->state_due_ns = f->ops.state ? now + FLEET_STATE_INTERVAL_S * NS_PER_S : 0;
@@ -1399,6 +1408,15 @@ static void fl_on_read(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (f->in_read)
+		return;
+	f->in_read = true;
+	fl_read(f);
+	f->in_read = false;
+}
+
+static void fl_read(struct fleet *f)
+{
 	if (!PQconsumeInput(f->conn) || PQstatus(f->conn) == CONNECTION_BAD) {
 		fl_lost(f, PQerrorMessage(f->conn));
 		return;
@@ -1417,6 +1435,16 @@ static void fl_on_read(evutil_socket_t fd, short what, void *arg)
 		return;
 	fl_notifies(f);
 	fl_kick(f);
+}
+
+bool fleet_state_pending(struct fleet *f)
+{
+	if (!f || !f->ops.state)
+		return false;
+	/* What the server has sent already counts: a notification may be waiting in the socket. */
+	if (f->state == FL_UP && !f->in_read)
+		fl_on_read(-1, 0, f);
+	return f->state_owed && f->state == FL_UP;
 }
 
 static void fl_on_write(evutil_socket_t fd, short what, void *arg)

@@ -152,6 +152,14 @@ int fleet_notify(struct fleet *f, const char *recipient, const char *subject,
  * fleet_notify. 0, -EINVAL (bad id), -ENOBUFS, -ENOMEM.
  */
 int fleet_act(struct fleet *f, const char *action, const char *event_id);
+/*
+ * Has the database announced a change of roles or rules (edgeward_config)
+ * whose new state has not been handed to ops->state yet? Reads what the
+ * server has sent first (non-blocking), so a notification that arrived
+ * before a request is seen before the request is checked. False while the
+ * database is away (the last state stands).
+ */
+bool fleet_state_pending(struct fleet *f);
 /* Read the controller state again as soon as the connection is free. */
 void fleet_state_refresh(struct fleet *f);
 /* A full resync as soon as the connection is free. */

@@ -598,6 +598,8 @@ static void on_fleet_state(void *arg, json_t *state)
 	}
 	json_decref(d->db_problems);
 	d->db_problems = json_incref(problems);
+	/* Requests that waited for this state go on now. */
+	api_state_settled();
 out:
 	json_decref(old);
 	json_decref(problems);
@@ -817,6 +819,8 @@ static int state_dirs(const struct ew_config *cfg)
 
 static void ewd_free(struct ewd *d)
 {
+	/* Requests waiting for the database's roles are answered while everything is here. */
+	api_state_settled();
 	monitor_free(d->monitor);
 	authlog_free(d->authlog);
 	/* The drop summary of the last window goes to the journal (and the rules) first. */
@@ -830,6 +834,7 @@ static void ewd_free(struct ewd *d)
 	alert_free(d->alert);
 	d->alert = NULL;
 	fleet_free(d->fleet);
+	d->fleet = NULL;
 	pgship_free(d->ship);
 	d->ship = NULL;
 	api_stop(d);

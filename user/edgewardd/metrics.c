@@ -8,6 +8,7 @@
 #include "config.h"
 #include "dropev.h"
 #include "ewd.h"
+#include "api.h"
 #include "fleet.h"
 #include "http.h"
 #include "journal.h"
@@ -137,6 +138,10 @@ char *metrics_render(struct ewd *d, size_t *len)
 		head(f, "edgeward_db_states_total", "counter",
 		     "Roles and response rules read from the database.");
 		fprintf(f, "edgeward_db_states_total %llu\n", (unsigned long long)fs.states);
+		head(f, "edgeward_api_waited_for_db_total", "counter",
+		     "Requests that waited for roles the database had just changed.");
+		fprintf(f, "edgeward_api_waited_for_db_total %llu\n",
+			(unsigned long long)api_parked_total());
 		head(f, "edgeward_db_state_errors_total", "counter",
 		     "Reads of roles and rules that failed (the previous ones stand).");
 		fprintf(f, "edgeward_db_state_errors_total %llu\n",
