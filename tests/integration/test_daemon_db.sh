@@ -85,6 +85,15 @@ check "  ... as origin fleet" grep -q '"cidr":"198.51.100.0/24","origin":"fleet"
 sql "DELETE FROM audit.ip_blocklist WHERE ip_address = '198.51.100.0/24'"
 check "its deletion lifts it" wait_for neg listed 198.51.100.0/24
 
+# An operator's block through the daemon is the fleet's: a row (origin manual); its delete lifts it.
+$CTL -q block add 192.0.2.66 --ttl 10m --reason "operator's block"
+row() { sql "SELECT origin || ' ' || reason || ' ' || (blocked_until > now() + interval '9 minutes')
+	FROM audit.ip_blocklist WHERE ip_address = '192.0.2.66'"; }
+check "an operator's block add is shared (audit.ip_blocklist, origin manual, its expiry)" \
+	wait_for test "$(row)" = "manual operator's block true"
+$CTL -q block del 192.0.2.66
+check "  ... and its delete removes the row (every server lifts it)" wait_for test -z "$(row)"
+
 # The database goes away: the daemon keeps serving; rows written meanwhile arrive on reconnect.
 pg_stop "$T/pg" >/dev/null
 check "database down: the API still answers" $CTL -q status >/dev/null

@@ -198,6 +198,46 @@ static bool journal_space_low(const struct ewd *d, char *why, size_t len)
 	return true;
 }
 
+/*
+ * With a database, an operator's block add and delete are the fleet's: the
+ * rows of audit.ip_blocklist (origin manual) reach every server, and a
+ * delete lifts the block everywhere. Imports and flushes stay local (a feed
+ * of a million rules is not a fleet row each); so does emergency mode.
+ */
+#define SHARE_MAX 1024
+
+static void share_op(struct ewd *d, const struct ops_entry *e, const json_t *in,
+		     const json_t *out)
+{
+	bool add = !strcmp(e->name, "block.add");
+	const json_t *list = json_object_get(out, add ? "blocked" : "deleted"), *it;
+	json_int_t ttl = json_integer_value(json_object_get(in, "ttl_s"));
+	const char *reason = json_string_value(json_object_get(in, "reason"));
+	struct ew_cidr c;
+	size_t i;
+
+	if (!d->fleet || (!add && strcmp(e->name, "block.del")))
+		return;
+	if (json_array_size(list) > SHARE_MAX) {
+		log_warnx("api: %s of %zu CIDRs: not shared with the fleet (more than %d; use the "
+			  "database for big feeds)",
+			  e->name, json_array_size(list), SHARE_MAX);
+		return;
+	}
+	json_array_foreach(list, i, it) {
+		const char *s = add ? json_string_value(json_object_get(it, "cidr")) :
+				      json_string_value(it);
+
+		if (!s || ew_cidr_parse(s, 0, &c, NULL, 0))
+			continue;
+		if (add)
+			fleet_publish_as(d->fleet, &c, ttl > 0 ? (int64_t)time(NULL) + ttl : 0,
+					 reason, "manual");
+		else
+			fleet_unpublish(d->fleet, &c);
+	}
+}
+
 static void run_op(struct http_req *req, const struct ops_entry *e, struct principal *p)
 {
 	struct ewd *d = api_d;
@@ -297,6 +337,7 @@ static void run_op(struct http_req *req, const struct ops_entry *e, struct princ
 		http_respond_error(req, status, err);
 		goto out;
 	}
+	share_op(d, e, in, out);
 	http_respond_json(req, 200, out);
 	out = NULL;
 out:

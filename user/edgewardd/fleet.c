@@ -418,8 +418,10 @@ struct fl_msg {
 
 struct fl_pub {
 	struct ew_cidr cidr;
+	bool lift;		/* fleet_unpublish: the row is deleted */
 	uint64_t deadline_ns;	/* CLOCK_BOOTTIME end of the block, 0 = permanent */
 	char reason[EW_REASON_TEXT_LEN];
+	char origin[16];	/* "response_rule", "manual" */
 };
 
 struct fleet {
@@ -1095,12 +1097,15 @@ static const char sql_lookup[] = SELECT_ROWS " AND ip_address = ANY($1::inet[])"
 static const char sql_publish[] =
 	"INSERT INTO audit.ip_blocklist AS b "
 	"(ip_address, reason, blocked_until, created_by, origin) "
-	"VALUES ($1::inet, $2, now() + $3::int8 * interval '1 millisecond', $4, 'edgewardd') "
+	"VALUES ($1::inet, $2, now() + $3::int8 * interval '1 millisecond', $4, $5) "
 	"ON CONFLICT (ip_address) DO UPDATE SET blocked_until = EXCLUDED.blocked_until, "
 	"reason = EXCLUDED.reason, created_by = EXCLUDED.created_by, "
 	"origin = EXCLUDED.origin, blocked_at = now() "
 	"WHERE b.blocked_until IS NOT NULL AND "
 	"(EXCLUDED.blocked_until IS NULL OR EXCLUDED.blocked_until > b.blocked_until)";
+
+/* An operator's unblock: the row goes, and every server lifts its fleet rule. */
+static const char sql_unpublish[] = "DELETE FROM audit.ip_blocklist WHERE ip_address = $1::inet";
 
 /* The columns of ev_cols; applications' events only (node NULL), oldest first. */
 static const char sql_event[] =
@@ -1192,8 +1197,12 @@ static int fl_send_publish(struct fleet *f)
 	while (f->n_pub) {
 		struct fl_pub *p = &f->pubq[f->pub_head];
 		char cidr[EW_CIDR_STRLEN], left[24];
-		const char *vals[4] = { cidr, p->reason, NULL, f->node };
+		const char *vals[5] = { cidr, p->reason, NULL, f->node, p->origin };
 
+		if (p->lift) {
+			ew_cidr_format(&p->cidr, cidr, sizeof(cidr));
+			return fl_send(f, Q_PUBLISH, sql_unpublish, 1, vals);
+		}
 		if (p->deadline_ns && p->deadline_ns <= now + NS_PER_MS) {
 			f->st.publish_dropped++;
 			f->pub_head = (f->pub_head + 1) % FLEET_PUBLISH_MAX;
@@ -1207,7 +1216,7 @@ static int fl_send_publish(struct fleet *f)
 				 (uint64_t)((p->deadline_ns - now) / NS_PER_MS));
 			vals[2] = left;
 		}
-		return fl_send(f, Q_PUBLISH, sql_publish, 4, vals);
+		return fl_send(f, Q_PUBLISH, sql_publish, 5, vals);
 	}
 	return -ENOENT;
 }
@@ -1719,18 +1728,62 @@ void fleet_free(struct fleet *f)
 	free(f);
 }
 
+/* A slot at the end of the publish queue, or NULL (full: counted, logged once). */
+static struct fl_pub *pub_slot(struct fleet *f)
+{
+	struct fl_pub *p;
+
+	if (f->n_pub == FLEET_PUBLISH_MAX) {
+		if (!f->st.publish_dropped++)
+			log_warnx("fleet: %d blocks waiting for PostgreSQL; not sharing more "
+				  "(the local blocks stand)",
+				  FLEET_PUBLISH_MAX);
+		return NULL;
+	}
+	p = &f->pubq[(f->pub_head + f->n_pub++) % FLEET_PUBLISH_MAX];
+	memset(p, 0, sizeof(*p));
+	return p;
+}
+
+/* Formatted and parsed back to itself: canonical, host bits clear, not /0. */
+static bool cidr_shareable(const struct ew_cidr *c)
+{
+	struct ew_cidr back;
+	char s[EW_CIDR_STRLEN];
+
+	return c && ew_cidr_format(c, s, sizeof(s)) >= 0 && !cidr_of(s, &back, NULL, 0) &&
+	       !memcmp(&back, c, sizeof(back));
+}
+
 int fleet_publish(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
 		  const char *reason)
 {
-	struct ew_cidr back;
+	return fleet_publish_as(f, c, until_epoch, reason, "response_rule");
+}
+
+int fleet_unpublish(struct fleet *f, const struct ew_cidr *c)
+{
+	struct fl_pub *p;
+
+	if (!f || !cidr_shareable(c))
+		return -EINVAL;
+	p = pub_slot(f);
+	if (!p)
+		return -ENOBUFS;
+	p->cidr = *c;
+	p->lift = true;
+	fl_kick(f);
+	return 0;
+}
+
+int fleet_publish_as(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
+		     const char *reason, const char *origin)
+{
 	struct timespec ts;
 	struct fl_pub *p;
 	int64_t left_ms;
-	char s[EW_CIDR_STRLEN];
 
-	/* Formatted and parsed back to itself: canonical, host bits clear, not /0. */
-	if (!f || !c || ew_cidr_format(c, s, sizeof(s)) < 0 || cidr_of(s, &back, NULL, 0) ||
-	    memcmp(&back, c, sizeof(back)))
+	if (!f || !cidr_shareable(c) || !origin || strlen(origin) >= sizeof(p->origin))
 		return -EINVAL;
 	if (until_epoch < 0 || until_epoch > MAX_EPOCH_S)
 		return -EINVAL;
@@ -1738,14 +1791,9 @@ int fleet_publish(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
 	left_ms = until_epoch * 1000 - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
 	if (until_epoch && left_ms <= 0)
 		return -EINVAL;
-	if (f->n_pub == FLEET_PUBLISH_MAX) {
-		if (!f->st.publish_dropped++)
-			log_warnx("fleet: %d blocks waiting for PostgreSQL; not sharing more "
-				  "(the local blocks stand)",
-				  FLEET_PUBLISH_MAX);
+	p = pub_slot(f);
+	if (!p)
 		return -ENOBUFS;
-	}
-	p = &f->pubq[(f->pub_head + f->n_pub++) % FLEET_PUBLISH_MAX];
 	p->cidr = *c;
 	/* The block's end on this server's boot clock: the wall clock's jumps do not move it. */
 	if (until_epoch)
@@ -1754,6 +1802,7 @@ int fleet_publish(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
 	else
 		p->deadline_ns = 0;
 	fleet_reason_copy(p->reason, reason);
+	snprintf(p->origin, sizeof(p->origin), "%s", origin);
 	fl_kick(f);
 	return 0;
 }

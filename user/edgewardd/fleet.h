@@ -138,6 +138,15 @@ void fleet_free(struct fleet *f);
  */
 int fleet_publish(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
 		  const char *reason);
+/* The same with the row's origin (fleet_publish: "response_rule"; an operator's: "manual"). */
+int fleet_publish_as(struct fleet *f, const struct ew_cidr *c, int64_t until_epoch,
+		     const char *reason, const char *origin);
+/*
+ * An operator's unblock: DELETE the row (if any), so that every server lifts
+ * its fleet rule for c. Queued in order with the publishes. 0, -EINVAL,
+ * -ENOBUFS.
+ */
+int fleet_unpublish(struct fleet *f, const struct ew_cidr *c);
 /*
  * Queue a row of notifications.queue (recipient_type 'role', recipient_name
  * recipient: "admin", "security_team", ...). Sent in order once connected;
