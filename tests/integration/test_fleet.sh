@@ -65,7 +65,7 @@ mkdir -p build/tests
 SAN=
 [ "${FLEET_SANITIZE:-0}" = 1 ] && SAN="-fsanitize=address,undefined -fno-sanitize-recover=all"
 gcc -O2 -g $SAN -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib -Iuser/edgewardd \
-	-Ibuild -o "$DRV" tests/fleet/fleet_driver.c user/edgewardd/fleet.c build/libedgeward.a \
+	-Ibuild -o "$DRV" tests/fleet/fleet_driver.c user/edgewardd/fleet.c user/edgewardd/pgaddr.c build/libedgeward.a \
 	$(pkg-config --libs libbpf jansson libevent libpq yaml-0.1 libcrypto) -lelf -lz -lm ||
 	{ echo "cannot build the fleet driver"; exit 1; }
 
@@ -179,7 +179,7 @@ is "node1 keeps its own rule (origin auto, not replaced by its echo)" \
 row=$(sql "SELECT created_by, origin, reason,
 	   round(extract(epoch FROM blocked_until - now()))::int BETWEEN 590 AND 600
 	   FROM audit.ip_blocklist WHERE ip_address = '192.0.2.10'")
-is "the row: created by node1, 10 minutes" "$row" "node1|edgewardd|ssh brute force|t"
+is "the row: created by node1, 10 minutes" "$row" "node1|response_rule|ssh brute force|t"
 ttl3=$(rule 3 192.0.2.10/32 | cut -d' ' -f2)
 check "node3's expiry is the row's (590..600 s, got $ttl3)" test "$ttl3" -ge 590 -a "$ttl3" -le 600
 

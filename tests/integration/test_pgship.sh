@@ -64,7 +64,7 @@ trap cleanup EXIT
 mkdir -p "$B" "$PGD" && chmod 711 "$T" || exit 1  # postgres must reach $PGD
 gcc -O2 -g -Wall -Wextra -Werror ${PGSHIP_CFLAGS:-} -std=gnu11 -D_GNU_SOURCE -Iinclude -Iuser/lib \
 	-Iuser/edgewardd $(pkg-config --cflags libpq) -o "$DRV" tests/pgship/pgship_driver.c \
-	user/edgewardd/pgship.c user/lib/journal.c user/lib/log.c user/lib/fileio.c \
+	user/edgewardd/pgship.c user/edgewardd/pgaddr.c user/lib/journal.c user/lib/log.c user/lib/fileio.c \
 	$(pkg-config --libs libpq libevent jansson libcrypto) || { echo "driver build failed"; exit 1; }
 
 pg_start "$PGD" "$PORT" || exit 1
