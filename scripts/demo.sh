@@ -36,7 +36,9 @@ daemon_pid() { cat "$T/run/edgewardd.pid" 2>/dev/null; }
 cleanup() {
 	local pid
 
-	trap - EXIT INT TERM
+	# Once is enough, and a second ^C or TERM must not cut the cleaning short.
+	trap - EXIT
+	trap '' INT TERM
 	pid=$(daemon_pid)
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null

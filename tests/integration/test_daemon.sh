@@ -48,6 +48,8 @@ stop_daemon() {
 	return 1
 }
 cleanup() {
+	# A second TERM (timeout signals the whole process group) must not cut this short.
+	trap '' TERM INT
 	stop_daemon
 	lab_down
 	[ -d "$PIN" ] && rm -rf "$PIN"

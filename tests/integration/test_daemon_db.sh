@@ -35,6 +35,8 @@ chmod 700 "$T/state"
 chown postgres "$T" "$T/pg"
 PORT=$(pg_free_port)
 cleanup() {
+	# A second TERM (timeout signals the whole process group) must not cut this short.
+	trap '' TERM INT
 	[ -f "$T/run/pid" ] && kill "$(cat "$T/run/pid")" 2>/dev/null && sleep 0.3
 	pg_stop "$T/pg" >/dev/null 2>&1
 	[ -d "$PIN" ] && rm -rf "$PIN"

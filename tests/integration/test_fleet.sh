@@ -49,6 +49,8 @@ stop_driver() {
 	PID[$n]=
 }
 cleanup() {
+	# A second TERM (timeout signals the whole process group) must not cut this short.
+	trap '' TERM INT
 	for n in 1 2 3; do
 		stop_driver $n
 		[ -d "${PIN[$n]}" ] && rm -rf "${PIN[$n]}"

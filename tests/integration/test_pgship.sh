@@ -49,6 +49,8 @@ is() { if [ "$2" = "$3" ]; then ok "$1"; else nok "$1 (got '$2', expected '$3')"
 ge() { if [ "$2" -ge "$3" ] 2>/dev/null; then ok "$1 ($2)"; else nok "$1 (got '$2', expected >= $3)"; fi; }
 
 cleanup() {
+	# A second TERM (timeout signals the whole process group) must not cut this short.
+	trap '' TERM INT
 	[ -n "$drv_pid" ] && kill "$drv_pid" 2>/dev/null && wait "$drv_pid" 2>/dev/null
 	# A frozen cluster cannot stop: thaw exactly its processes first.
 	if [ -f "$PGD/data/postmaster.pid" ]; then

@@ -65,6 +65,8 @@ stop_daemon() {
 	return 1
 }
 cleanup() {
+	# A second TERM (timeout signals the whole process group) must not cut this short.
+	trap '' TERM INT
 	stop_daemon
 	sshd_lab_stop
 	sshd_lab_user_del "$SSH_USER"

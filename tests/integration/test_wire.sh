@@ -20,6 +20,8 @@ nok() { fail=$((fail + 1)); echo "not ok - $*"; }
 check() { local name=$1; shift; if "$@"; then ok "$name"; else nok "$name"; fi; }
 ctl() { in_srv $CTL "$@"; }
 cleanup() {
+	# A second TERM (timeout signals the whole process group) must not cut this short.
+	trap '' TERM INT
 	lab_down
 	[ -d "$EDGEWARD_PIN_DIR" ] && rm -rf "$EDGEWARD_PIN_DIR"
 }

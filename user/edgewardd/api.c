@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -168,34 +167,15 @@ int api_audit(struct http_req *req, json_t *ev, bool privileged, bool answer_on_
 
 /* ---- the data-plane operations ---- */
 
-/*
- * A change is refused up front when the journal's file system has less
- * than this left: the change's record (a few KiB, an import's up to a few
- * MiB of details cut to size) must fit, or the change is not made.
- */
-#define JOURNAL_MIN_FREE (16u << 20)
-
-static bool journal_space_low(const struct ewd *d, char *why, size_t len)
+bool api_journal_ready(struct http_req *req, const struct principal *p, const char *resource,
+		       const char *action)
 {
-	struct statvfs sv;
-	char dir[4096];
-	char *slash;
-	unsigned long long avail;
+	char err[1024];
+	int r = ewd_journal_ready(api_d, p->name, p->source, resource, action, err, sizeof(err));
 
-	snprintf(dir, sizeof(dir), "%s", d->cfg->daemon.journal);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir)
-		*slash = '\0';
-	if (statvfs(dir, &sv))
-		return false;	/* the append will tell */
-	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
-	if (avail >= JOURNAL_MIN_FREE)
-		return false;
-	snprintf(why, len,
-		 "the audit journal's file system (%.600s) has %llu KiB left: changes are refused until "
-		 "there is room (filtering goes on)",
-		 dir, avail >> 10);
-	return true;
+	if (r)
+		http_respond_error(req, r == -ENOSPC ? 507 : 503, err);
+	return !r;
 }
 
 /*
@@ -265,21 +245,8 @@ static void run_op(struct http_req *req, const struct ops_entry *e, struct princ
 		return;
 	}
 	changes = ops_changes(e, in);
-	if (changes && journal_space_low(d, err, sizeof(err))) {
-		d->journal_errors++;
-		http_respond_error(req, 507, err);
+	if (changes && !api_journal_ready(req, p, e->resource, e->name))
 		goto out;
-	}
-	/* A journal that failed before must accept a record before anything changes. */
-	if (changes && d->journal_errors) {
-		ev = ewd_event("journal_check", p->name, p->source, e->resource, e->name,
-			       "success");
-		if (api_audit(req, ev, true, true))
-			goto out;
-		d->journal_errors = 0;
-		json_decref(ev);
-		ev = NULL;
-	}
 	if (e->needs_maps && !d->maps_open) {
 		http_respond_error(req, 503, "the filter is not loaded");
 		goto out;
@@ -552,6 +519,9 @@ static void config_reload(struct http_req *req, struct principal *p)
 	json_t *o, *errs;
 
 	if (!api_authz(req, p, "config", "execute"))
+		return;
+	/* Before anything changes: the reload's record must fit (ewd_reload checks again). */
+	if (!api_journal_ready(req, p, "config", "reload"))
 		return;
 	if (ewd_reload(api_d, p->name, p->source, err, sizeof(err))) {
 		o = json_object();

@@ -65,6 +65,14 @@ bool api_authz(struct http_req *req, const struct principal *p, const char *reso
 json_t *api_body(struct http_req *req);
 /* Audit an action; on a journal failure the 503 is sent and -errno returned. */
 int api_audit(struct http_req *req, json_t *ev, bool privileged, bool answer_on_error);
+/*
+ * Before a change: may it be recorded? Not when the journal's file system
+ * has less than 16 MiB left (answers 507), nor when the journal failed
+ * before and a "journal_check" record cannot be appended now (answers 503).
+ * True: go on.
+ */
+bool api_journal_ready(struct http_req *req, const struct principal *p, const char *resource,
+		       const char *action);
 /* The token settings of the running config. */
 const struct tok_cfg *api_tok_cfg(void);
 

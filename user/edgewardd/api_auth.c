@@ -489,8 +489,17 @@ static void user_changed(struct http_req *req, struct principal *p, const char *
 		if (r && why)
 			json_object_set_new(det, "why", json_string(why));
 	}
-	if (api_audit(req, ev, !strcmp(p->role, "admin"), true)) {
+	if (api_audit(req, ev, !strcmp(p->role, "admin"), false)) {
 		json_decref(ev);
+		/* Done (api_journal_ready let it through, then the disk filled): say so. */
+		if (!r)
+			http_respond_error(req, 500,
+					   "the change was made but the audit journal could not "
+					   "record it; further changes are refused until it can");
+		else
+			http_respond_error(req, 503,
+					   "the audit journal cannot record this action; refused "
+					   "(is the disk full?)");
 		return;
 	}
 	json_decref(ev);
@@ -516,7 +525,7 @@ static void users_add_ep(struct http_req *req, struct principal *p)
 	json_t *body;
 	int r;
 
-	if (!api_authz(req, p, "users", "create"))
+	if (!api_authz(req, p, "users", "create") || !api_journal_ready(req, p, "users", "create"))
 		return;
 	body = api_body(req);
 	if (!body)
@@ -554,7 +563,8 @@ static void user_op(struct http_req *req, struct principal *p, const char *name,
 		static const char *const allowed[] = { "password", "current", NULL };
 
 		/* Your own password: needs the current one; someone else's: users update. */
-		if (!api_authz(req, p, self ? "self" : "users", "update"))
+		if (!api_authz(req, p, self ? "self" : "users", "update") ||
+		    !api_journal_ready(req, p, "users", op))
 			return;
 		if (!(body = api_body(req)) || fields_ok(req, body, allowed))
 			goto out;
@@ -573,7 +583,8 @@ static void user_op(struct http_req *req, struct principal *p, const char *name,
 	} else if (!strcmp(op, "role")) {
 		static const char *const allowed[] = { "role", NULL };
 
-		if (!api_authz(req, p, "users", "update"))
+		if (!api_authz(req, p, "users", "update") ||
+		    !api_journal_ready(req, p, "users", op))
 			return;
 		if (!(body = api_body(req)) || fields_ok(req, body, allowed))
 			goto out;
@@ -586,7 +597,8 @@ static void user_op(struct http_req *req, struct principal *p, const char *name,
 		user_changed(req, p, "role", name, r, why);
 	} else if (!strcmp(op, "disable") || !strcmp(op, "enable") || !strcmp(op, "unlock") ||
 		   !strcmp(op, "logout-all") || !strcmp(op, "mfa/reset")) {
-		if (!api_authz(req, p, "users", "update"))
+		if (!api_authz(req, p, "users", "update") ||
+		    !api_journal_ready(req, p, "users", op))
 			return;
 		if (!strcmp(op, "disable"))
 			r = users_disable(api_d->users, name);
@@ -602,7 +614,8 @@ static void user_op(struct http_req *req, struct principal *p, const char *name,
 	} else if (!strcmp(op, "mfa/enrol")) {
 		json_t *ev;
 
-		if (!api_authz(req, p, self ? "self" : "users", "update"))
+		if (!api_authz(req, p, self ? "self" : "users", "update") ||
+		    !api_journal_ready(req, p, "users", op))
 			return;
 		r = users_mfa_enrol(api_d->users, name, &uri);
 		ev = audit_ev("mfa_enrol", p->name, p->source, "users", "mfa_enrol",
@@ -629,7 +642,8 @@ static void user_op(struct http_req *req, struct principal *p, const char *name,
 	} else if (!strcmp(op, "mfa/confirm")) {
 		static const char *const allowed[] = { "code", NULL };
 
-		if (!api_authz(req, p, self ? "self" : "users", "update"))
+		if (!api_authz(req, p, self ? "self" : "users", "update") ||
+		    !api_journal_ready(req, p, "users", op))
 			return;
 		if (!(body = api_body(req)) || fields_ok(req, body, allowed))
 			goto out;

@@ -1864,17 +1864,18 @@ static void walk_network(struct ctx *x, const struct ew_ynode *m)
 
 static void walk_database(struct ctx *x, const struct ew_ynode *m)
 {
-	static const char *const keys[] = { "conninfo", "tenant", "rbac", "response_rules" };
+	static const char *const keys[] = { "conninfo", "tenant", "rbac", "response_rules",
+					    "node" };
 	const struct ew_ynode *v[MAX_KEYS];
 	struct ew_config *c = x->cfg;
 	char q[EW_QUOTE_LEN];
 
-	if (fields(x, m, "database", keys, 4, v))
+	if (fields(x, m, "database", keys, 5, v))
 		return;
 	if (!v[0]) {
-		if (v[1] || v[2] || v[3])
-			cerr(x, m, "database: missing key \"conninfo\" (tenant, rbac and "
-			     "response_rules need a database)");
+		if (v[1] || v[2] || v[3] || v[4])
+			cerr(x, m, "database: missing key \"conninfo\" (tenant, rbac, "
+			     "response_rules and node need a database)");
 		return;
 	}
 	if (!g_str(x, v[0], "database.conninfo", 0, &c->database.conninfo)) {
@@ -1896,6 +1897,12 @@ static void walk_database(struct ctx *x, const struct ew_ynode *m)
 		g_bool(x, v[2], "database.rbac", &c->database.rbac);
 	if (v[3])
 		g_bool(x, v[3], "database.response_rules", &c->database.response_rules);
+	if (v[4] && !g_str(x, v[4], "database.node", 0, &c->database.node) &&
+	    (strlen(c->database.node) > 64 ||
+	     strspn(c->database.node, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				      "0123456789.-_") != strlen(c->database.node)))
+		cerr(x, v[4], "database.node: %s: 1..64 of A-Z a-z 0-9 . - _",
+		     ew_quote(c->database.node, q, sizeof(q)));
 }
 
 /* ---- response ---- */
@@ -2942,6 +2949,7 @@ void cfg_free(struct ew_config *c)
 		free(c->database.conninfo);
 	}
 	free(c->database.tenant);
+	free(c->database.node);
 	free(c->path);
 	free(c->warnings);
 	free(c->daemon.pin_dir);
@@ -3602,6 +3610,10 @@ static void dump_section(const struct ew_config *c, enum section sec, bool redac
 		if (c->database.tenant) {
 			fprintf(f, ", tenant: ");
 			yq(f, c->database.tenant);
+		}
+		if (c->database.node) {
+			fprintf(f, ", node: ");
+			yq(f, c->database.node);
 		}
 		fprintf(f, ", rbac: %s, response_rules: %s}\n", c->database.rbac ? "true" : "false",
 			c->database.response_rules ? "true" : "false");

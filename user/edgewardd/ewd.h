@@ -85,7 +85,8 @@ struct ewd {
 	/* counters for the metrics */
 	uint64_t logins[EWD_LOGIN_MAX];
 	uint64_t reloads_ok, reloads_failed;
-	uint64_t journal_errors;
+	uint64_t journal_errors;	/* appends failed since the last good one */
+	uint64_t journal_refusals;	/* changes refused: too little room for their record */
 	uint64_t policy_generation;
 };
 
@@ -104,6 +105,15 @@ int ewd_audit(struct ewd *d, json_t *rec, bool privileged);
 
 /* The role a user acts with now: the database's (dbstate.h) or the token's. */
 const char *ewd_user_role(const struct ewd *d, const char *user, const char *token_role);
+
+/*
+ * Before a change: can its record be written? -ENOSPC when the journal's
+ * file system has less than 16 MiB left (a change's record, an import's
+ * up to a few MiB, must fit), -EIO when the journal failed before and a
+ * "journal_check" record cannot be appended now; err says which. 0: go on.
+ */
+int ewd_journal_ready(struct ewd *d, const char *actor, const char *source, const char *resource,
+		      const char *action, char *err, size_t errlen);
 
 /* Reload the config file all or nothing; err says why not, with FILE:LINE. */
 int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, size_t errlen);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -181,8 +182,16 @@ int ewd_audit(struct ewd *d, json_t *rec, bool privileged)
 		d->journal_errors++;
 		log_warnx("audit: cannot append to the journal %s: %s", d->cfg->daemon.journal,
 			  strerror(-r));
+		/*
+		 * The event happened all the same: a brute force while the disk is
+		 * full must still be blocked (the engine's own records fail too;
+		 * its blocks stand, and the log says so).
+		 */
+		if (d->respond)
+			respond_audit_record(d->respond, rec, "api");
 		return r;
 	}
+	d->journal_errors = 0;
 	risk_observe(d->risk, type, actor, source, result, now);
 	/* On its way to PostgreSQL (batched; the journal is the source of truth). */
 	pgship_kick(d->ship);
@@ -201,6 +210,60 @@ int ewd_audit(struct ewd *d, json_t *rec, bool privileged)
 	/* Failed logins, logins, exports and drop summaries feed the response rules. */
 	if (d->respond)
 		respond_audit_record(d->respond, rec, "api");
+	return 0;
+}
+
+/*
+ * A change is refused up front when the journal's file system has less
+ * than this left: the change's record (a few KiB, an import's up to a few
+ * MiB of details cut to size) must fit, or the change is not made.
+ */
+#define JOURNAL_MIN_FREE (16u << 20)
+
+static bool journal_space_low(const struct ewd *d, char *why, size_t len)
+{
+	struct statvfs sv;
+	char dir[4096];
+	char *slash;
+	unsigned long long avail;
+
+	snprintf(dir, sizeof(dir), "%s", d->cfg->daemon.journal);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir)
+		*slash = '\0';
+	if (statvfs(dir, &sv))
+		return false;	/* the append will tell */
+	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
+	if (avail >= JOURNAL_MIN_FREE)
+		return false;
+	snprintf(why, len,
+		 "the audit journal's file system (%.600s) has %llu KiB left: changes are refused until "
+		 "there is room (filtering goes on)",
+		 dir, avail >> 10);
+	return true;
+}
+
+int ewd_journal_ready(struct ewd *d, const char *actor, const char *source, const char *resource,
+		      const char *action, char *err, size_t errlen)
+{
+	json_t *ev;
+	int r;
+
+	if (journal_space_low(d, err, errlen)) {
+		d->journal_refusals++;
+		return -ENOSPC;
+	}
+	/* A journal that failed before must accept a record before anything changes. */
+	if (!d->journal_errors)
+		return 0;
+	ev = ewd_event("journal_check", actor, source, resource, action, "success");
+	r = ev ? ewd_audit(d, ev, true) : -ENOMEM;
+	json_decref(ev);
+	if (r) {
+		snprintf(err, errlen, "the audit journal cannot record this action; refused (is "
+				      "the disk full?)");
+		return -EIO;
+	}
 	return 0;
 }
 
@@ -689,6 +752,13 @@ int ewd_reload(struct ewd *d, const char *actor, const char *source, char *err, 
 	json_t *ev, *det;
 	int r;
 
+	/* Nothing changes that cannot be recorded (a full disk: SIGHUP is refused too). */
+	r = ewd_journal_ready(d, actor, source, d->config_path, "reload", err, errlen);
+	if (r) {
+		d->reloads_failed++;
+		log_warnx("config reload refused: %s", err);
+		return r;
+	}
 	r = cfg_load(d->config_path, &next, err, errlen);
 	if (!r) {
 		diff = cfg_diff(d->cfg, next);
@@ -937,6 +1007,7 @@ static int start(struct ewd *d)
 		snprintf(state, sizeof(state), "%s/pgship.state", d->cfg->daemon.state_dir);
 		d->ship = pgship_new(d->base, &(struct pgship_conf){
 						      .conninfo = d->cfg->database.conninfo,
+						      .node = d->cfg->database.node,
 						      .journal_path = d->cfg->daemon.journal,
 						      .state_path = state,
 						      .journal = d->journal,
@@ -949,6 +1020,7 @@ static int start(struct ewd *d)
 				     &(struct fleet_conf){ .conninfo = d->cfg->database.conninfo,
 							   .maps = &d->maps,
 							   .tenant = d->cfg->database.tenant,
+							   .node = d->cfg->database.node,
 							   .resync_interval_s = 300 },
 				     &fops, d);
 		if (!d->fleet) {

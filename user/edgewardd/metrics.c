@@ -187,6 +187,10 @@ char *metrics_render(struct ewd *d, size_t *len)
 		     "Appends that failed since the last good one (non-zero: changes refused).");
 		fprintf(f, "edgeward_journal_errors %llu\n",
 			(unsigned long long)d->journal_errors);
+		head(f, "edgeward_journal_refusals_total", "counter",
+		     "Changes refused because the journal's file system had too little room.");
+		fprintf(f, "edgeward_journal_refusals_total %llu\n",
+			(unsigned long long)d->journal_refusals);
 	}
 	head(f, "edgeward_config_reloads_total", "counter", "Config reloads by result.");
 	fprintf(f, "edgeward_config_reloads_total{result=\"success\"} %llu\n",
