@@ -271,6 +271,17 @@ is "  ... the audit.ip_blocklist row's blocked_until is in the past" "$(row_unti
 check "the daemon ran throughout" kill -0 "$(daemon_pid)"
 check "no error in the daemon's log" neg grep -Eiq 'segfault|assert|abort|sanitizer' "$T/daemon.log"
 
+# --- the auth log on the audit trail: one summary record a minute (the last one at stop) ---
+check "the daemon stops" stop_daemon
+sums=$(ctl -j audit --type auth_log_summary 2>/dev/null)
+echo "# auth_log_summary: $(ew_json '[r["details"]["events"] for r in d]' <<<"$sums")"
+# src_events ADDR: the events the summaries count for ADDR
+src_events() { ew_json 'sum(s["events"] for r in d for s in r["details"]["top_sources"] if s["source"] == A[0])' "$1" <<<"$sums"; }
+check "auth_log_summary: $OFFICE's failed logins are on the trail (>= 5)" test "$(src_events $OFFICE)" -ge 5
+check "  ... and the forging host's ($H2)" test "$(src_events $H2)" -ge 3
+is "  ... the forged address is not among the sources" "$(src_events 1.2.3.4)" 0
+check "  ... with the user names tried" grep -qF "$SSH_USER" <<<"$sums"
+
 echo
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -31,6 +31,7 @@ struct fleet;
 struct respond;
 struct alert;
 struct authlog;
+struct authsum;
 struct monitor;
 struct pgship;
 struct respond_conf;
@@ -76,6 +77,8 @@ struct ewd {
 	struct alert *alert;		/* syslog, SIEM webhook */
 	struct respond *respond;	/* the response rules over the event stream */
 	struct authlog *authlog;	/* sshd and other auth logs */
+	struct authsum *authsum;	/* their events, one audit record a minute */
+	time_t authsum_since;		/* the summary window's start */
 	struct monitor *monitor;	/* connection count, critical files */
 	struct pgship *ship;		/* the journal to PostgreSQL, with database.conninfo */
 	struct event *ev_respond_tick;

@@ -34,6 +34,7 @@
 #include "ewd.h"
 #include "alert.h"
 #include "authlog.h"
+#include "authsum.h"
 #include "fleet.h"
 #include "monitor.h"
 #include "pgship.h"
@@ -353,10 +354,32 @@ static void on_authlog(void *arg, const struct authlog_hit *hit)
 	struct ewd *d = arg;
 	struct respond_ev ev;
 
-	/* Not journaled line by line: a brute force would be one fsync per attempt. */
+	/* Journaled as a summary a minute: line by line, a brute force would be an fsync each. */
+	authsum_add(d->authsum, hit);
 	authlog_hit_event(hit, &ev);
 	if (d->respond)
 		respond_event(d->respond, &ev);
+}
+
+/* The auth logs' window so far as one "auth_log_summary" record (none when it was quiet). */
+static void authsum_flush(struct ewd *d)
+{
+	time_t now = time(NULL);
+	json_t *det = authsum_take(d->authsum, (unsigned int)(now - d->authsum_since));
+	json_t *ev;
+
+	d->authsum_since = now;
+	if (!det)
+		return;
+	ev = ewd_event("auth_log_summary", "edgewardd", "local", "auth_log", "summarise",
+		       "success");
+	if (ev) {
+		json_object_set_new(ev, "details", det);
+		ewd_audit(d, ev, false);
+	} else {
+		json_decref(det);
+	}
+	json_decref(ev);
 }
 
 static void on_respond_tick(evutil_socket_t fd, short what, void *arg)
@@ -365,6 +388,7 @@ static void on_respond_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	authsum_flush(d);
 	/* Also re-reads the server's own addresses, which are never blocked. */
 	respond_set_allow(d->respond, d->cfg->network.doc.allow, d->cfg->network.doc.n_allow);
 	respond_tick(d->respond);
@@ -432,6 +456,10 @@ static int response_start(struct ewd *d)
 	respond_set_allow(d->respond, d->cfg->network.doc.allow, d->cfg->network.doc.n_allow);
 	d->ev_respond_tick = event_new(d->base, -1, EV_PERSIST, on_respond_tick, d);
 	if (!d->ev_respond_tick || event_add(d->ev_respond_tick, &(struct timeval){ .tv_sec = 60 }))
+		return -ENOMEM;
+	d->authsum = authsum_new(0);
+	d->authsum_since = time(NULL);
+	if (!d->authsum)
 		return -ENOMEM;
 	d->authlog = authlog_new(d->base, &d->cfg->sources, on_authlog, d);
 	if (!d->authlog)
@@ -893,6 +921,12 @@ static void ewd_free(struct ewd *d)
 	api_state_settled();
 	monitor_free(d->monitor);
 	authlog_free(d->authlog);
+	d->authlog = NULL;
+	/* The last window's summary goes to the journal too. */
+	if (d->authsum && d->journal)
+		authsum_flush(d);
+	authsum_free(d->authsum);
+	d->authsum = NULL;
 	/* The drop summary of the last window goes to the journal (and the rules) first. */
 	dropev_free(d->drops);
 	d->drops = NULL;
