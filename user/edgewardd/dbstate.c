@@ -60,7 +60,6 @@ int dbstate_rbac(const json_t *state, const struct ew_config *cfg, struct rbac *
 	const json_t *roles = json_object_get(state, "roles");
 	struct rbac_role_def *defs = NULL, *one;
 	size_t n = 0, cap, n_one, i;
-	unsigned int flags = 0;
 	char err[ERRLEN];
 	const char *name;
 	json_t *role;
@@ -114,13 +113,7 @@ int dbstate_rbac(const json_t *state, const struct ew_config *cfg, struct rbac *
 		defs[n].level_set = defs[n].perms_set = true;
 		n++;
 	}
-	if (cfg->rbac.strict)
-		flags |= RBAC_STRICT;
-	if (cfg->rbac.debug)
-		flags |= RBAC_DEBUG;
-	if (cfg->rbac.audit_all)
-		flags |= RBAC_AUDIT_ALL;
-	r = rbac_new(defs, n, flags, out, err, sizeof(err));
+	r = rbac_new(defs, n, rbac_config_flags(cfg), out, err, sizeof(err));
 	if (r && r != -ENOMEM)
 		problem(problems, "role", "*", err);
 out:

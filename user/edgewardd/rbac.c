@@ -519,7 +519,7 @@ nomem:
 	return -ENOMEM;
 }
 
-int rbac_from_config(const struct ew_config *cfg, struct rbac **out, char *err, size_t errlen)
+unsigned int rbac_config_flags(const struct ew_config *cfg)
 {
 	unsigned int flags = 0;
 
@@ -529,7 +529,13 @@ int rbac_from_config(const struct ew_config *cfg, struct rbac **out, char *err, 
 		flags |= RBAC_DEBUG;
 	if (cfg->rbac.audit_all)
 		flags |= RBAC_AUDIT_ALL;
-	return rbac_new(cfg->rbac.roles, cfg->rbac.n_roles, flags, out, err, errlen);
+	return flags;
+}
+
+int rbac_from_config(const struct ew_config *cfg, struct rbac **out, char *err, size_t errlen)
+{
+	return rbac_new(cfg->rbac.roles, cfg->rbac.n_roles, rbac_config_flags(cfg), out, err,
+			errlen);
 }
 
 bool rbac_role_exists(const struct rbac *r, const char *role)

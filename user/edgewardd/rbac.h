@@ -166,6 +166,8 @@ struct rbac;
  */
 int rbac_new(const struct rbac_role_def *defs, size_t n_defs, unsigned int flags,
 	     struct rbac **out, char *err, size_t errlen);
+/* The RBAC_* flags authorization.rbac of a loaded config asks for. */
+unsigned int rbac_config_flags(const struct ew_config *cfg);
 /* rbac_new from authorization.rbac of a loaded config. */
 int rbac_from_config(const struct ew_config *cfg, struct rbac **out, char *err, size_t errlen);
 void rbac_free(struct rbac *r);
