@@ -245,7 +245,7 @@ show "edgewardctl audit --limit 8"
 ctl audit --limit 8 | indent
 show "edgewardctl -j audit --type automated_response   (the block_ip record, abridged)"
 ctl -j audit --type automated_response | ew_json '[{k: r[k] for k in ("type", "source", "action", "result")} | {"details": {k: r["details"].get(k) for k in ("rule", "event", "origin", "user", "target", "ttl_s")}} for r in d if r["action"] == "block_ip"][-1]' | indent
-note "(sshd's failures are counted in memory, not journaled one by one; the rule's records name them)"
+note "(each sshd failure reaches the rules at once; the journal gets one auth_log_summary record a minute, and one at stop)"
 show "edgewardctl audit verify"
 ctl audit verify | indent
 
