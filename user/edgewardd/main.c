@@ -633,7 +633,7 @@ const char *ewd_user_role(const struct ewd *d, const char *user, const char *tok
 static void on_fleet_state(void *arg, json_t *state)
 {
 	struct ewd *d = arg;
-	json_t *problems = json_array(), *old = d->db_state, *it, *ev;
+	json_t *problems = json_array(), *old = NULL, *it, *ev;
 	struct respond_conf *resp = malloc(sizeof(*resp));
 	struct rbac *rbac = NULL;
 	char err[256];
@@ -643,6 +643,8 @@ static void on_fleet_state(void *arg, json_t *state)
 
 	if (!problems || !resp)
 		goto out;
+	/* The previous state goes once this one is in place. */
+	old = d->db_state;
 	same_state = old && json_equal(old, state);
 	d->db_state = json_incref(state);
 	if (d->cfg->database.rbac) {
