@@ -41,6 +41,13 @@ static bool is_address(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
+static const char *resolv_conf;
+
+void pgaddr_resolv_conf(const char *path)
+{
+	resolv_conf = path;
+}
+
 struct pgaddr *pgaddr_new(struct event_base *base, const char *conninfo)
 {
 	PQconninfoOption *opts, *o;
@@ -133,15 +140,13 @@ int pgaddr_resolve(struct pgaddr *a, pgaddr_cb cb, void *arg)
 	}
 	if (!a->dns) {
 		/* resolv.conf and /etc/hosts, read now (files, no network). */
-		a->dns = evdns_base_new(a->base, EVDNS_BASE_INITIALIZE_NAMESERVERS |
-							 EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-		if (!a->dns) {
+		a->dns = evdns_base_new(a->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+		if (!a->dns)
+			return -ENOMEM;
+		if (evdns_base_resolv_conf_parse(a->dns, DNS_OPTIONS_ALL,
+						 resolv_conf ? resolv_conf : "/etc/resolv.conf"))
 			/* No resolv.conf: /etc/hosts alone still answers names like localhost. */
-			a->dns = evdns_base_new(a->base, EVDNS_BASE_DISABLE_WHEN_INACTIVE);
-			if (!a->dns)
-				return -ENOMEM;
 			evdns_base_load_hosts(a->dns, NULL);
-		}
 	}
 	t = malloc(sizeof(*t));
 	if (!t)

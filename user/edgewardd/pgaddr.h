@@ -40,6 +40,8 @@ bool pgaddr_needed(const struct pgaddr *a);
  * 0, or -ENOMEM / -EIO (cb not called).
  */
 int pgaddr_resolve(struct pgaddr *a, pgaddr_cb cb, void *arg);
+/* Tests: read this file instead of /etc/resolv.conf (NULL: the system's) for new lookups. */
+void pgaddr_resolv_conf(const char *path);
 /* Forget a lookup in flight: its callback will not run. */
 void pgaddr_cancel(struct pgaddr *a);
 
