@@ -32,6 +32,11 @@
  * replaces it and keeps that rule's block_for and per (the database has no
  * column for them); others are added after the config's, up to
  * RESPOND_MAX_RULES. Rules that do not check are left out and reported.
+ *
+ * Until the first state is read (the database away at start) the config's
+ * roles and rules apply; after that the last state stands while the
+ * database is away, and is read again on every reconnect, after every
+ * edgeward_config notification and every FLEET_STATE_INTERVAL_S.
  */
 #ifndef EWD_DBSTATE_H
 #define EWD_DBSTATE_H
