@@ -768,6 +768,7 @@ static int set_defaults(struct ew_config *c, enum cfg_profile p)
 	c->monitoring.risk_alert_threshold = 75;
 	respond_conf_defaults(&c->response);
 	c->database.rbac = true;
+	c->database.resync_interval_s = 300;
 	c->database.response_rules = true;
 	r |= sources_defaults(c);
 	c->alerts.syslog = true;
@@ -1865,17 +1866,17 @@ static void walk_network(struct ctx *x, const struct ew_ynode *m)
 static void walk_database(struct ctx *x, const struct ew_ynode *m)
 {
 	static const char *const keys[] = { "conninfo", "tenant", "rbac", "response_rules",
-					    "node" };
+					    "node", "resync_interval" };
 	const struct ew_ynode *v[MAX_KEYS];
 	struct ew_config *c = x->cfg;
 	char q[EW_QUOTE_LEN];
 
-	if (fields(x, m, "database", keys, 5, v))
+	if (fields(x, m, "database", keys, 6, v))
 		return;
 	if (!v[0]) {
-		if (v[1] || v[2] || v[3] || v[4])
-			cerr(x, m, "database: missing key \"conninfo\" (tenant, rbac, "
-			     "response_rules and node need a database)");
+		if (v[1] || v[2] || v[3] || v[4] || v[5])
+			cerr(x, m, "database: missing key \"conninfo\" (the other keys need a "
+			     "database)");
 		return;
 	}
 	if (!g_str(x, v[0], "database.conninfo", 0, &c->database.conninfo)) {
@@ -1903,6 +1904,9 @@ static void walk_database(struct ctx *x, const struct ew_ynode *m)
 				      "0123456789.-_") != strlen(c->database.node)))
 		cerr(x, v[4], "database.node: %s: 1..64 of A-Z a-z 0-9 . - _",
 		     ew_quote(c->database.node, q, sizeof(q)));
+	if (v[5])
+		g_dur(x, v[5], "database.resync_interval", DUR_NEVER, 10, 7 * 86400,
+		      &c->database.resync_interval_s);
 }
 
 /* ---- response ---- */
@@ -3615,6 +3619,11 @@ static void dump_section(const struct ew_config *c, enum section sec, bool redac
 			fprintf(f, ", node: ");
 			yq(f, c->database.node);
 		}
+		if (c->database.resync_interval_s)
+			fprintf(f, ", resync_interval: %llus",
+				(unsigned long long)c->database.resync_interval_s);
+		else
+			fprintf(f, ", resync_interval: never");
 		fprintf(f, ", rbac: %s, response_rules: %s}\n", c->database.rbac ? "true" : "false",
 			c->database.response_rules ? "true" : "false");
 		break;

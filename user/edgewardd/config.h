@@ -32,7 +32,8 @@
  *   network:  the policy document of policy_doc.h (version optional), or {file: PATH}
  *             to take it from a policy file; absent: the daemon leaves the kernel's
  *             policy as edgewardctl apply set it
- *   database: {conninfo: "...", tenant: NAME, rbac: true, response_rules: true, node: NAME}
+ *   database: {conninfo: "...", tenant: NAME, rbac: true, response_rules: true, node: NAME,
+ *              resync_interval: 5m | never}
  *             the PostgreSQL store: journal shipping, the fleet blocklist,
  *             application events, roles and rules from the database
  *   response: the automated response rules (respond.h), the guide's three by default:
@@ -270,6 +271,7 @@ struct ew_config {
 		bool rbac;		/* roles and permissions from the rbac schema (true) */
 		bool response_rules;	/* rules from audit.response_rules too (true) */
 		char *node;		/* this server's name in the fleet's rows; NULL: host name */
+		uint64_t resync_interval_s;	/* full fleet resync besides reconnects: 300; 0 never */
 	} database;
 
 	/* response.*, and monitors.failed_logins as burst_threshold, burst_window_ms */

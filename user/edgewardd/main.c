@@ -1057,7 +1057,8 @@ static int start(struct ewd *d)
 							   .maps = &d->maps,
 							   .tenant = d->cfg->database.tenant,
 							   .node = d->cfg->database.node,
-							   .resync_interval_s = 300 },
+							   .resync_interval_s = (unsigned int)
+								   d->cfg->database.resync_interval_s },
 				     &fops, d);
 		if (!d->fleet) {
 			log_warnx("fleet: cannot start (database.conninfo)");
